@@ -1,0 +1,144 @@
+//! Composition root: opens the store, provisions the app, builds the command context and the
+//! router, and runs the listener until shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use rand::Rng;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{self, RestState};
+use crate::auth::usersig::{self, DEFAULT_EXPIRE_SECS};
+use crate::auth::{AppEntry, AppRegistry};
+use crate::commands::Context;
+use crate::config::Config;
+use crate::store::{self, AppRecord, Store};
+
+/// A started server: where it listens and how to stop it.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub app: AppEntry,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets in-flight requests finish, and waits for the listener to end.
+    pub async fn stop(self) -> std::io::Result<()> {
+        self.shutdown.cancel();
+        self.task.await.map_err(std::io::Error::other)?
+    }
+
+    /// Waits until the server ends (after `shutdown` is cancelled).
+    pub async fn wait(self) -> std::io::Result<()> {
+        self.task.await.map_err(std::io::Error::other)?
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The app this server answers for: the configured one, else a development app that is
+/// created on the first start and reused after.
+pub async fn provision_app(config: &Config, store: &dyn Store) -> anyhow::Result<AppEntry> {
+    let record = match (config.app.sdkappid, &config.app.secret_key) {
+        (Some(sdkappid), Some(secret_key)) => {
+            let record = AppRecord {
+                sdkappid,
+                secret_key: secret_key.clone(),
+                development: false,
+                created_at: unix_now(),
+            };
+            store.insert_app(&record).await?;
+            record
+        }
+        _ => match store.apps().await?.into_iter().find(|a| a.development) {
+            Some(existing) => existing,
+            None => {
+                let mut rng = rand::rng();
+                let record = AppRecord {
+                    sdkappid: 1_400_000_000 + rng.random_range(0..100_000_000),
+                    secret_key: (0..32)
+                        .map(|_| format!("{:02x}", rng.random::<u8>()))
+                        .collect(),
+                    development: true,
+                    created_at: unix_now(),
+                };
+                store.insert_app(&record).await?;
+                record
+            }
+        },
+    };
+    store
+        .replace_admins(record.sdkappid, &config.app.admins)
+        .await?;
+    // Tencent creates the administrator accounts with the app; so do we.
+    for admin in &config.app.admins {
+        store
+            .import_account(record.sdkappid, admin, unix_now())
+            .await?;
+    }
+    Ok(AppEntry {
+        sdkappid: record.sdkappid,
+        secret_key: record.secret_key,
+        admins: config.app.admins.clone(),
+        development: record.development,
+    })
+}
+
+/// What a developer needs to call the development app, printed at start.
+pub fn development_banner(app: &AppEntry, addr: SocketAddr) -> String {
+    let admin = &app.admins[0];
+    let sig = usersig::issue(
+        app.sdkappid,
+        &app.secret_key,
+        admin,
+        DEFAULT_EXPIRE_SECS,
+        unix_now(),
+    );
+    format!(
+        "roomcast development app (created on first start; set ROOMCAST_SDKAPPID and ROOMCAST_SECRET_KEY to use your own)\n\
+         \x20 SDKAppID:   {id}\n\
+         \x20 secret key: {key}\n\
+         \x20 admin:      {admin}\n\
+         \x20 UserSig:    {sig}\n\
+         \x20 try:        curl -s -d '{{\"CheckItem\":[{{\"UserID\":\"{admin}\"}}]}}' \
+         'http://{addr}/v4/im_open_login_svc/account_check?sdkappid={id}&identifier={admin}&usersig={sig}&random=1&contenttype=json'\n",
+        id = app.sdkappid,
+        key = app.secret_key,
+    )
+}
+
+/// Opens the store, provisions the app, binds `config.listen` and serves until `shutdown`.
+pub async fn start(config: &Config, shutdown: CancellationToken) -> anyhow::Result<RunningServer> {
+    let store = store::open(&config.database.url, config.database.max_connections).await?;
+    let app = provision_app(config, store.as_ref()).await?;
+    let ctx = Arc::new(Context {
+        store,
+        apps: Arc::new(AppRegistry::new([app.clone()])),
+    });
+    let router = api::router(RestState::new(ctx, &config.rest));
+    let listener = TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let token = shutdown.clone();
+    let task = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(token.cancelled_owned())
+        .await
+    });
+    tracing::info!(%addr, sdkappid = app.sdkappid, "listening");
+    Ok(RunningServer {
+        addr,
+        app,
+        shutdown,
+        task,
+    })
+}

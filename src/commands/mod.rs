@@ -1,0 +1,222 @@
+//! The command layer shared by every transport.
+//!
+//! A transport authenticates the caller into a [`Principal`], then calls
+//! [`dispatch`]`(ctx, principal, service, command, body)`. Names and JSON bodies are Tencent's,
+//! so the REST API (`/v4/<service>/<command>`) and the WebSocket gateway
+//! (`servcmd = <service>.<command>`) reach the same handlers. A handler returns the result
+//! fields; the transport wraps them in its envelope.
+
+mod account;
+mod group;
+mod group_info;
+mod profile;
+pub mod validate;
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::auth::{AppRegistry, Principal};
+use crate::error::{ImError, ImResult, code};
+use crate::store::{Store, StoreError};
+
+/// Result fields of a successful command, without the envelope.
+pub type Reply = Map<String, Value>;
+
+/// What every command may use.
+pub struct Context {
+    pub store: Arc<dyn Store>,
+    pub apps: Arc<AppRegistry>,
+}
+
+impl Context {
+    /// Unix seconds now.
+    pub fn now(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    }
+}
+
+/// Every command roomcast answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    AccountImport,
+    MultiAccountImport,
+    AccountDelete,
+    AccountCheck,
+    PortraitSet,
+    PortraitGet,
+    CreateGroup,
+    DestroyGroup,
+    GetGroupInfo,
+    ModifyGroupBaseInfo,
+    GetAppidGroupList,
+}
+
+/// The error codes a service uses for a bad body, bad parameters and its own faults.
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceCodes {
+    pub parse: u32,
+    pub bad_param: u32,
+    pub internal: u32,
+}
+
+impl ServiceCodes {
+    pub fn of(service: &str) -> Self {
+        match service {
+            "im_open_login_svc" => Self {
+                parse: code::JSON_PARSE,
+                bad_param: code::ACCOUNT_BAD_PARAM,
+                internal: code::ACCOUNT_INTERNAL,
+            },
+            "profile" => Self {
+                parse: code::JSON_PARSE,
+                bad_param: code::PROFILE_BAD_PARAM,
+                internal: code::PROFILE_INTERNAL,
+            },
+            s if is_group_service(s) => Self {
+                parse: code::GROUP_JSON_PARSE,
+                bad_param: code::GROUP_BAD_PARAM,
+                internal: code::GROUP_INTERNAL,
+            },
+            _ => Self {
+                parse: code::JSON_PARSE,
+                bad_param: code::BAD_HTTP_REQUEST,
+                internal: code::BAD_HTTP_REQUEST,
+            },
+        }
+    }
+}
+
+fn is_group_service(service: &str) -> bool {
+    matches!(
+        service,
+        "group_open_http_svc" | "group_open_avchatroom_http_svc" | "group_open_attr_http_svc"
+    )
+}
+
+impl Command {
+    /// Finds a command. Unknown: 10003 inside a group service, 60009 elsewhere.
+    pub fn lookup(service: &str, command: &str) -> ImResult<Command> {
+        use Command::*;
+        let found = match (service, command) {
+            ("im_open_login_svc", "account_import") => AccountImport,
+            ("im_open_login_svc", "multiaccount_import") => MultiAccountImport,
+            ("im_open_login_svc", "account_delete") => AccountDelete,
+            ("im_open_login_svc", "account_check") => AccountCheck,
+            ("profile", "portrait_set") => PortraitSet,
+            ("profile", "portrait_get") => PortraitGet,
+            ("group_open_http_svc", "create_group") => CreateGroup,
+            ("group_open_http_svc", "destroy_group") => DestroyGroup,
+            ("group_open_http_svc", "get_group_info") => GetGroupInfo,
+            ("group_open_http_svc", "modify_group_base_info") => ModifyGroupBaseInfo,
+            ("group_open_http_svc", "get_appid_group_list") => GetAppidGroupList,
+            (s, c) if is_group_service(s) => {
+                return Err(ImError::new(
+                    code::GROUP_UNKNOWN_COMMAND,
+                    format!("command {s}/{c} is not supported"),
+                ));
+            }
+            (s, c) => {
+                return Err(ImError::new(
+                    code::UNKNOWN_COMMAND,
+                    format!("service or command {s}/{c} is not supported"),
+                ));
+            }
+        };
+        Ok(found)
+    }
+
+    /// Whether `principal` may call this command. Everything so far is for administrators.
+    fn allows(self, principal: &Principal) -> bool {
+        matches!(principal, Principal::Admin { .. })
+    }
+}
+
+/// Runs one command for `principal` with the raw JSON `body`.
+pub async fn dispatch(
+    ctx: &Context,
+    principal: &Principal,
+    service: &str,
+    command: &str,
+    body: &[u8],
+) -> ImResult<Reply> {
+    let cmd = Command::lookup(service, command)?;
+    let codes = ServiceCodes::of(service);
+    if !cmd.allows(principal) {
+        return Err(ImError::new(
+            code::NOT_APP_ADMIN,
+            format!("{service}/{command} needs an App administrator"),
+        ));
+    }
+    // Tencent asks for `{}` when there are no parameters; an empty body means the same.
+    let body: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Object(Map::new())
+    } else {
+        serde_json::from_slice(body).map_err(|e| {
+            ImError::new(codes.parse, format!("request body is not valid JSON: {e}"))
+        })?
+    };
+    if !body.is_object() {
+        return Err(ImError::new(
+            codes.parse,
+            "request body must be a JSON object",
+        ));
+    }
+    let call = Call {
+        ctx,
+        principal,
+        codes,
+        body,
+    };
+    match cmd {
+        Command::AccountImport => account::import(call).await,
+        Command::MultiAccountImport => account::multi_import(call).await,
+        Command::AccountDelete => account::delete(call).await,
+        Command::AccountCheck => account::check(call).await,
+        Command::PortraitSet => profile::set(call).await,
+        Command::PortraitGet => profile::get(call).await,
+        Command::CreateGroup => group::create(call).await,
+        Command::DestroyGroup => group::destroy(call).await,
+        Command::ModifyGroupBaseInfo => group::modify_base_info(call).await,
+        Command::GetGroupInfo => group_info::get_group_info(call).await,
+        Command::GetAppidGroupList => group_info::get_appid_group_list(call).await,
+    }
+}
+
+/// One command invocation, handed to a handler.
+pub(crate) struct Call<'a> {
+    pub ctx: &'a Context,
+    pub principal: &'a Principal,
+    pub codes: ServiceCodes,
+    body: Value,
+}
+
+impl Call<'_> {
+    pub fn sdkappid(&self) -> u64 {
+        self.principal.sdkappid()
+    }
+
+    /// Decodes the body into the command's request type; mismatches are bad parameters.
+    pub fn request<T: DeserializeOwned>(&self) -> ImResult<T> {
+        T::deserialize(&self.body)
+            .map_err(|e| ImError::new(self.codes.bad_param, format!("invalid request: {e}")))
+    }
+
+    pub fn bad_param(&self, info: impl Into<std::borrow::Cow<'static, str>>) -> ImError {
+        ImError::new(self.codes.bad_param, info)
+    }
+
+    /// Maps a storage failure to this service's internal-error code.
+    pub fn internal(&self, e: StoreError) -> ImError {
+        ImError::internal(self.codes.internal, e)
+    }
+}
+
+/// Builds a reply from `(name, value)` pairs.
+pub(crate) fn reply<const N: usize>(fields: [(&str, Value); N]) -> Reply {
+    fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}

@@ -1,0 +1,312 @@
+//! Typed configuration: defaults < config file (TOML) < environment.
+//!
+//! Every field has a documented default (see `config/roomcast.example.toml`, which a test
+//! parses). The environment overrides the file in two ways:
+//! - the short names operators use: `ROOMCAST_LISTEN`, `ROOMCAST_DATABASE_URL`,
+//!   `ROOMCAST_SDKAPPID`, `ROOMCAST_SECRET_KEY`, `ROOMCAST_ADMINS` (comma list),
+//!   `ROOMCAST_LOG_FORMAT`, `ROOMCAST_LOG`;
+//! - any field by path, with `__` between levels: `ROOMCAST__REST__RATE_LIMIT_PER_SEC=500`.
+//! [`Config::validate`] reports every problem at once.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Deserializer, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address of the HTTP listener (REST API, and later the WebSocket gateway).
+    pub listen: SocketAddr,
+    pub database: DatabaseConfig,
+    pub app: AppConfig,
+    pub rest: RestConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://path/to/file.db` (created if missing) or `postgres://user:pass@host/db`.
+    pub url: String,
+    /// Upper bound of the connection pool.
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AppConfig {
+    /// SDKAppID of the application. When neither this nor `secret_key` is set, the first
+    /// start creates a development app, stores it and prints its credentials.
+    pub sdkappid: Option<u64>,
+    /// The app's secret key, used to sign and verify UserSigs (TLSSigAPIv2).
+    pub secret_key: Option<String>,
+    /// App administrator accounts (at most 5). REST calls must be made as one of them.
+    #[serde(deserialize_with = "list_or_comma_string")]
+    pub admins: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RestConfig {
+    /// Largest accepted request body; larger bodies are refused with 60008.
+    pub body_limit_bytes: usize,
+    /// REST calls per second per SDKAppID before 60007 (Tencent's default is 200).
+    pub rate_limit_per_sec: u32,
+    /// A REST request that takes longer than this is answered with 60008.
+    pub request_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `human` (default) or `json` (one object per line).
+    pub format: LogFormat,
+    /// A tracing filter directive such as `info` or `roomcast=debug,sqlx=warn`.
+    pub level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".parse().expect("valid literal address"),
+            database: DatabaseConfig::default(),
+            app: AppConfig::default(),
+            rest: RestConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://data/roomcast.db".into(),
+            max_connections: 8,
+        }
+    }
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            sdkappid: None,
+            secret_key: None,
+            admins: vec!["administrator".into()],
+        }
+    }
+}
+
+impl Default for RestConfig {
+    fn default() -> Self {
+        Self {
+            body_limit_bytes: 256 * 1024,
+            rate_limit_per_sec: 200,
+            request_timeout_secs: 10,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Human,
+            level: "info".into(),
+        }
+    }
+}
+
+/// Short environment names and the config paths they set.
+const SHORT_ENV: &[(&str, &str)] = &[
+    ("ROOMCAST_LISTEN", "listen"),
+    ("ROOMCAST_DATABASE_URL", "database.url"),
+    ("ROOMCAST_SDKAPPID", "app.sdkappid"),
+    ("ROOMCAST_SECRET_KEY", "app.secret_key"),
+    ("ROOMCAST_ADMINS", "app.admins"),
+    ("ROOMCAST_LOG_FORMAT", "log.format"),
+    ("ROOMCAST_LOG", "log.level"),
+];
+
+impl Config {
+    /// Loads defaults, then `file` if given, then the environment, and validates the result.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            anyhow::ensure!(
+                path.exists(),
+                "config file {} does not exist",
+                path.display()
+            );
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let short = Env::raw()
+            .filter(|k| {
+                SHORT_ENV
+                    .iter()
+                    .any(|(name, _)| k.as_str().eq_ignore_ascii_case(name))
+            })
+            .map(|k| {
+                let path = SHORT_ENV
+                    .iter()
+                    .find(|(name, _)| k.as_str().eq_ignore_ascii_case(name))
+                    .map(|(_, p)| *p);
+                path.unwrap_or_default().into()
+            })
+            .lowercase(false);
+        figment = figment
+            .merge(short)
+            .merge(Env::prefixed("ROOMCAST__").split("__"));
+        let config: Config = figment.extract()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses a TOML document on top of the defaults, without the environment (for tests).
+    pub fn from_toml(text: &str) -> anyhow::Result<Self> {
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(text))
+            .extract()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks every rule and reports all violations in one error.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let mut problems = Vec::new();
+        match (&self.app.sdkappid, &self.app.secret_key) {
+            (Some(_), None) => {
+                problems.push("app.sdkappid is set but app.secret_key is not".to_owned())
+            }
+            (None, Some(_)) => {
+                problems.push("app.secret_key is set but app.sdkappid is not".to_owned())
+            }
+            (_, Some(key)) if key.trim().is_empty() => {
+                problems.push("app.secret_key is empty".to_owned())
+            }
+            _ => {}
+        }
+        if self.app.admins.is_empty() || self.app.admins.len() > 5 {
+            problems.push(format!(
+                "app.admins must list 1 to 5 accounts, not {}",
+                self.app.admins.len()
+            ));
+        }
+        for admin in &self.app.admins {
+            if let Err(why) = crate::commands::validate::user_id(admin) {
+                problems.push(format!("app.admins: {admin:?}: {why}"));
+            }
+        }
+        let scheme = self.database.url.split(':').next().unwrap_or_default();
+        if !matches!(scheme, "sqlite" | "postgres" | "postgresql") {
+            problems.push(format!(
+                "database.url must start with sqlite: or postgres:, not {scheme:?}"
+            ));
+        }
+        if self.database.max_connections == 0 {
+            problems.push("database.max_connections must be at least 1".to_owned());
+        }
+        if self.rest.rate_limit_per_sec == 0 {
+            problems.push("rest.rate_limit_per_sec must be at least 1".to_owned());
+        }
+        if self.rest.body_limit_bytes < 1024 {
+            problems.push("rest.body_limit_bytes must be at least 1024".to_owned());
+        }
+        if self.rest.request_timeout_secs == 0 {
+            problems.push("rest.request_timeout_secs must be at least 1".to_owned());
+        }
+        if let Err(e) = self.log.level.parse::<tracing_subscriber::EnvFilter>() {
+            problems.push(format!(
+                "log.level {:?} is not a valid filter: {e}",
+                self.log.level
+            ));
+        }
+        anyhow::ensure!(
+            problems.is_empty(),
+            "invalid configuration:\n  - {}",
+            problems.join("\n  - ")
+        );
+        Ok(())
+    }
+}
+
+/// Accepts `["a", "b"]` from TOML and `"a,b"` from the environment.
+fn list_or_comma_string<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrString {
+        List(Vec<String>),
+        Text(String),
+    }
+    let items = match ListOrString::deserialize(d)? {
+        ListOrString::List(list) => list,
+        ListOrString::Text(text) => text.split(',').map(str::to_owned).collect(),
+    };
+    Ok(items
+        .into_iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_file_parses_and_equals_the_defaults() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/roomcast.example.toml"
+        ))
+        .unwrap();
+        assert_eq!(Config::from_toml(&text).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let err = Config::from_toml(
+            "[app]\nsdkappid = 1400000001\nadmins = []\n[rest]\nrate_limit_per_sec = 0\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("secret_key is not"), "{err}");
+        assert!(err.contains("1 to 5 accounts"), "{err}");
+        assert!(err.contains("rate_limit_per_sec"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(Config::from_toml("listn = \"1.2.3.4:5\"").is_err());
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "rc.toml",
+                "listen = \"127.0.0.1:9000\"\n[rest]\nrate_limit_per_sec = 7\n",
+            )?;
+            jail.set_env("ROOMCAST_LISTEN", "127.0.0.1:9100");
+            jail.set_env("ROOMCAST_ADMINS", "boss, ops");
+            jail.set_env("ROOMCAST_SDKAPPID", "1400000123");
+            jail.set_env("ROOMCAST_SECRET_KEY", "k");
+            jail.set_env("ROOMCAST__REST__BODY_LIMIT_BYTES", "4096");
+            let c = Config::load(Some(Path::new("rc.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.listen.port(), 9100);
+            assert_eq!(c.app.admins, vec!["boss", "ops"]);
+            assert_eq!(c.app.sdkappid, Some(1_400_000_123));
+            assert_eq!(c.rest.rate_limit_per_sec, 7);
+            assert_eq!(c.rest.body_limit_bytes, 4096);
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,326 @@
+//! The queries, written once in SQL that SQLite and PostgreSQL both accept
+//! (`$n` placeholders, `ON CONFLICT`, integers as BIGINT/INTEGER, booleans as 0/1).
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use sqlx::AnyPool;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{AppRecord, GroupPage, GroupRecord, Store, StoreError, StoreResult};
+
+pub struct SqlStore {
+    pool: AnyPool,
+}
+
+impl SqlStore {
+    pub(super) fn new(pool: AnyPool) -> Self {
+        Self { pool }
+    }
+}
+
+/// Ids and counters are u64 on the wire and BIGINT in the database.
+fn db(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn get_u64(row: &AnyRow, col: &str) -> StoreResult<u64> {
+    let v: i64 = row.try_get(col)?;
+    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative {col}")))
+}
+
+fn placeholders(from: usize, count: usize) -> String {
+    (from..from + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+const GROUP_COLUMNS: &str = "sdkappid, group_id, group_type, name, introduction, notification, face_url, \
+     owner_account, apply_join_option, mute_all, create_time, info_seq, last_info_time, app_defined_data";
+
+fn group_from_row(row: &AnyRow) -> StoreResult<GroupRecord> {
+    let data: String = row.try_get("app_defined_data")?;
+    Ok(GroupRecord {
+        sdkappid: get_u64(row, "sdkappid")?,
+        group_id: row.try_get("group_id")?,
+        group_type: row.try_get("group_type")?,
+        name: row.try_get("name")?,
+        introduction: row.try_get("introduction")?,
+        notification: row.try_get("notification")?,
+        face_url: row.try_get("face_url")?,
+        owner_account: row.try_get("owner_account")?,
+        apply_join_option: row.try_get("apply_join_option")?,
+        mute_all: row.try_get::<i64, _>("mute_all")? != 0,
+        create_time: get_u64(row, "create_time")?,
+        info_seq: get_u64(row, "info_seq")?,
+        last_info_time: get_u64(row, "last_info_time")?,
+        app_defined_data: serde_json::from_str(&data)
+            .map_err(|e| StoreError::Corrupt(format!("app_defined_data: {e}")))?,
+    })
+}
+
+fn defined_data_json(group: &GroupRecord) -> String {
+    serde_json::to_string(&group.app_defined_data).expect("pairs of strings serialise")
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn apps(&self) -> StoreResult<Vec<AppRecord>> {
+        let rows = sqlx::query(
+            "SELECT sdkappid, secret_key, development, created_at FROM apps ORDER BY created_at",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AppRecord {
+                    sdkappid: get_u64(r, "sdkappid")?,
+                    secret_key: r.try_get("secret_key")?,
+                    development: r.try_get::<i64, _>("development")? != 0,
+                    created_at: get_u64(r, "created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_app(&self, app: &AppRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO apps (sdkappid, secret_key, development, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (sdkappid) DO UPDATE SET secret_key = excluded.secret_key",
+        )
+        .bind(db(app.sdkappid))
+        .bind(&app.secret_key)
+        .bind(i64::from(app.development))
+        .bind(db(app.created_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn replace_admins(&self, sdkappid: u64, admins: &[String]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM app_admins WHERE sdkappid = $1")
+            .bind(db(sdkappid))
+            .execute(&mut *tx)
+            .await?;
+        for admin in admins {
+            sqlx::query("INSERT INTO app_admins (sdkappid, user_id) VALUES ($1, $2)")
+                .bind(db(sdkappid))
+                .bind(admin)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn admins(&self, sdkappid: u64) -> StoreResult<Vec<String>> {
+        let rows =
+            sqlx::query("SELECT user_id FROM app_admins WHERE sdkappid = $1 ORDER BY user_id")
+                .bind(db(sdkappid))
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get("user_id"))
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn import_account(&self, sdkappid: u64, user_id: &str, now: u64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO accounts (sdkappid, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (sdkappid, user_id) DO NOTHING",
+        )
+        .bind(db(sdkappid))
+        .bind(user_id)
+        .bind(db(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_account(&self, sdkappid: u64, user_id: &str) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("DELETE FROM accounts WHERE sdkappid = $1 AND user_id = $2")
+            .bind(db(sdkappid))
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM profiles WHERE sdkappid = $1 AND user_id = $2")
+            .bind(db(sdkappid))
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn existing_accounts(
+        &self,
+        sdkappid: u64,
+        user_ids: &[String],
+    ) -> StoreResult<HashSet<String>> {
+        if user_ids.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let sql = format!(
+            "SELECT user_id FROM accounts WHERE sdkappid = $1 AND user_id IN ({})",
+            placeholders(2, user_ids.len())
+        );
+        let mut query = sqlx::query(&sql).bind(db(sdkappid));
+        for id in user_ids {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get("user_id"))
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn set_profile(
+        &self,
+        sdkappid: u64,
+        user_id: &str,
+        items: &[(String, String)],
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        for (tag, value) in items {
+            sqlx::query(
+                "INSERT INTO profiles (sdkappid, user_id, tag, value) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (sdkappid, user_id, tag) DO UPDATE SET value = excluded.value",
+            )
+            .bind(db(sdkappid))
+            .bind(user_id)
+            .bind(tag)
+            .bind(value)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn profile(&self, sdkappid: u64, user_id: &str) -> StoreResult<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT tag, value FROM profiles WHERE sdkappid = $1 AND user_id = $2 ORDER BY tag",
+        )
+        .bind(db(sdkappid))
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("tag")?, r.try_get("value")?)))
+            .collect()
+    }
+
+    async fn insert_group(&self, g: &GroupRecord) -> StoreResult<bool> {
+        let sql = format!(
+            "INSERT INTO chat_groups ({GROUP_COLUMNS}) VALUES ({}) ON CONFLICT (sdkappid, group_id) DO NOTHING",
+            placeholders(1, 14)
+        );
+        let done = sqlx::query(&sql)
+            .bind(db(g.sdkappid))
+            .bind(&g.group_id)
+            .bind(&g.group_type)
+            .bind(&g.name)
+            .bind(&g.introduction)
+            .bind(&g.notification)
+            .bind(&g.face_url)
+            .bind(g.owner_account.clone())
+            .bind(&g.apply_join_option)
+            .bind(i64::from(g.mute_all))
+            .bind(db(g.create_time))
+            .bind(db(g.info_seq))
+            .bind(db(g.last_info_time))
+            .bind(defined_data_json(g))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn group(&self, sdkappid: u64, group_id: &str) -> StoreResult<Option<GroupRecord>> {
+        let sql = format!(
+            "SELECT {GROUP_COLUMNS} FROM chat_groups WHERE sdkappid = $1 AND group_id = $2"
+        );
+        let row = sqlx::query(&sql)
+            .bind(db(sdkappid))
+            .bind(group_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(group_from_row).transpose()
+    }
+
+    async fn update_group(&self, g: &GroupRecord) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE chat_groups SET name = $3, introduction = $4, notification = $5, face_url = $6, owner_account = $7, \
+             apply_join_option = $8, mute_all = $9, info_seq = $10, last_info_time = $11, app_defined_data = $12 \
+             WHERE sdkappid = $1 AND group_id = $2",
+        )
+        .bind(db(g.sdkappid))
+        .bind(&g.group_id)
+        .bind(&g.name)
+        .bind(&g.introduction)
+        .bind(&g.notification)
+        .bind(&g.face_url)
+        .bind(g.owner_account.clone())
+        .bind(&g.apply_join_option)
+        .bind(i64::from(g.mute_all))
+        .bind(db(g.info_seq))
+        .bind(db(g.last_info_time))
+        .bind(defined_data_json(g))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_group(&self, sdkappid: u64, group_id: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM chat_groups WHERE sdkappid = $1 AND group_id = $2")
+            .bind(db(sdkappid))
+            .bind(group_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn group_page(
+        &self,
+        sdkappid: u64,
+        group_type: &str,
+        after: u64,
+        limit: u32,
+    ) -> StoreResult<GroupPage> {
+        let rows = sqlx::query(
+            "SELECT id, group_id FROM chat_groups WHERE sdkappid = $1 AND group_type = $2 AND id > $3 ORDER BY id LIMIT $4",
+        )
+        .bind(db(sdkappid))
+        .bind(group_type)
+        .bind(db(after))
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let total: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM chat_groups WHERE sdkappid = $1 AND group_type = $2",
+        )
+        .bind(db(sdkappid))
+        .bind(group_type)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("n")?;
+        let has_more = rows.len() > limit as usize;
+        let page = &rows[..rows.len().min(limit as usize)];
+        let next = match (has_more, page.last()) {
+            (true, Some(last)) => Some(get_u64(last, "id")?),
+            _ => None,
+        };
+        Ok(GroupPage {
+            group_ids: page
+                .iter()
+                .map(|r| r.try_get("group_id"))
+                .collect::<Result<_, _>>()?,
+            next,
+            total: u64::try_from(total).unwrap_or(0),
+        })
+    }
+}

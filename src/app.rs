@@ -37,10 +37,7 @@ impl RunningServer {
 }
 
 fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 /// The app this server answers for: the configured one, else a development app that is
@@ -48,12 +45,8 @@ fn unix_now() -> u64 {
 pub async fn provision_app(config: &Config, store: &dyn Store) -> anyhow::Result<AppEntry> {
     let record = match (config.app.sdkappid, &config.app.secret_key) {
         (Some(sdkappid), Some(secret_key)) => {
-            let record = AppRecord {
-                sdkappid,
-                secret_key: secret_key.clone(),
-                development: false,
-                created_at: unix_now(),
-            };
+            let record =
+                AppRecord { sdkappid, secret_key: secret_key.clone(), development: false, created_at: unix_now() };
             store.insert_app(&record).await?;
             record
         }
@@ -63,9 +56,7 @@ pub async fn provision_app(config: &Config, store: &dyn Store) -> anyhow::Result
                 let mut rng = rand::rng();
                 let record = AppRecord {
                     sdkappid: 1_400_000_000 + rng.random_range(0..100_000_000),
-                    secret_key: (0..32)
-                        .map(|_| format!("{:02x}", rng.random::<u8>()))
-                        .collect(),
+                    secret_key: (0..32).map(|_| format!("{:02x}", rng.random::<u8>())).collect(),
                     development: true,
                     created_at: unix_now(),
                 };
@@ -74,14 +65,10 @@ pub async fn provision_app(config: &Config, store: &dyn Store) -> anyhow::Result
             }
         },
     };
-    store
-        .replace_admins(record.sdkappid, &config.app.admins)
-        .await?;
+    store.replace_admins(record.sdkappid, &config.app.admins).await?;
     // Tencent creates the administrator accounts with the app; so do we.
     for admin in &config.app.admins {
-        store
-            .import_account(record.sdkappid, admin, unix_now())
-            .await?;
+        store.import_account(record.sdkappid, admin, unix_now()).await?;
     }
     Ok(AppEntry {
         sdkappid: record.sdkappid,
@@ -94,13 +81,7 @@ pub async fn provision_app(config: &Config, store: &dyn Store) -> anyhow::Result
 /// What a developer needs to call the development app, printed at start.
 pub fn development_banner(app: &AppEntry, addr: SocketAddr) -> String {
     let admin = &app.admins[0];
-    let sig = usersig::issue(
-        app.sdkappid,
-        &app.secret_key,
-        admin,
-        DEFAULT_EXPIRE_SECS,
-        unix_now(),
-    );
+    let sig = usersig::issue(app.sdkappid, &app.secret_key, admin, DEFAULT_EXPIRE_SECS, unix_now());
     format!(
         "roomcast development app (created on first start; set ROOMCAST_SDKAPPID and ROOMCAST_SECRET_KEY to use your own)\n\
          \x20 SDKAppID:   {id}\n\
@@ -118,27 +99,16 @@ pub fn development_banner(app: &AppEntry, addr: SocketAddr) -> String {
 pub async fn start(config: &Config, shutdown: CancellationToken) -> anyhow::Result<RunningServer> {
     let store = store::open(&config.database.url, config.database.max_connections).await?;
     let app = provision_app(config, store.as_ref()).await?;
-    let ctx = Arc::new(Context {
-        store,
-        apps: Arc::new(AppRegistry::new([app.clone()])),
-    });
+    let ctx = Arc::new(Context { store, apps: Arc::new(AppRegistry::new([app.clone()])) });
     let router = api::router(RestState::new(ctx, &config.rest));
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let token = shutdown.clone();
     let task = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(token.cancelled_owned())
-        .await
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(token.cancelled_owned())
+            .await
     });
     tracing::info!(%addr, sdkappid = app.sdkappid, "listening");
-    Ok(RunningServer {
-        addr,
-        app,
-        shutdown,
-        task,
-    })
+    Ok(RunningServer { addr, app, shutdown, task })
 }

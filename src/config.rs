@@ -89,39 +89,25 @@ impl Default for Config {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self {
-            url: "sqlite://data/roomcast.db".into(),
-            max_connections: 8,
-        }
+        Self { url: "sqlite://data/roomcast.db".into(), max_connections: 8 }
     }
 }
 
 impl Default for AppConfig {
     fn default() -> Self {
-        Self {
-            sdkappid: None,
-            secret_key: None,
-            admins: vec!["administrator".into()],
-        }
+        Self { sdkappid: None, secret_key: None, admins: vec!["administrator".into()] }
     }
 }
 
 impl Default for RestConfig {
     fn default() -> Self {
-        Self {
-            body_limit_bytes: 256 * 1024,
-            rate_limit_per_sec: 200,
-            request_timeout_secs: 10,
-        }
+        Self { body_limit_bytes: 256 * 1024, rate_limit_per_sec: 200, request_timeout_secs: 10 }
     }
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self {
-            format: LogFormat::Human,
-            level: "info".into(),
-        }
+        Self { format: LogFormat::Human, level: "info".into() }
     }
 }
 
@@ -141,30 +127,17 @@ impl Config {
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
-            anyhow::ensure!(
-                path.exists(),
-                "config file {} does not exist",
-                path.display()
-            );
+            anyhow::ensure!(path.exists(), "config file {} does not exist", path.display());
             figment = figment.merge(Toml::file_exact(path));
         }
         let short = Env::raw()
-            .filter(|k| {
-                SHORT_ENV
-                    .iter()
-                    .any(|(name, _)| k.as_str().eq_ignore_ascii_case(name))
-            })
+            .filter(|k| SHORT_ENV.iter().any(|(name, _)| k.as_str().eq_ignore_ascii_case(name)))
             .map(|k| {
-                let path = SHORT_ENV
-                    .iter()
-                    .find(|(name, _)| k.as_str().eq_ignore_ascii_case(name))
-                    .map(|(_, p)| *p);
+                let path = SHORT_ENV.iter().find(|(name, _)| k.as_str().eq_ignore_ascii_case(name)).map(|(_, p)| *p);
                 path.unwrap_or_default().into()
             })
             .lowercase(false);
-        figment = figment
-            .merge(short)
-            .merge(Env::prefixed("ROOMCAST__").split("__"));
+        figment = figment.merge(short).merge(Env::prefixed("ROOMCAST__").split("__"));
         let config: Config = figment.extract()?;
         config.validate()?;
         Ok(config)
@@ -172,9 +145,8 @@ impl Config {
 
     /// Parses a TOML document on top of the defaults, without the environment (for tests).
     pub fn from_toml(text: &str) -> anyhow::Result<Self> {
-        let config: Config = Figment::from(Serialized::defaults(Config::default()))
-            .merge(Toml::string(text))
-            .extract()?;
+        let config: Config =
+            Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(text)).extract()?;
         config.validate()?;
         Ok(config)
     }
@@ -183,22 +155,13 @@ impl Config {
     pub fn validate(&self) -> anyhow::Result<()> {
         let mut problems = Vec::new();
         match (&self.app.sdkappid, &self.app.secret_key) {
-            (Some(_), None) => {
-                problems.push("app.sdkappid is set but app.secret_key is not".to_owned())
-            }
-            (None, Some(_)) => {
-                problems.push("app.secret_key is set but app.sdkappid is not".to_owned())
-            }
-            (_, Some(key)) if key.trim().is_empty() => {
-                problems.push("app.secret_key is empty".to_owned())
-            }
+            (Some(_), None) => problems.push("app.sdkappid is set but app.secret_key is not".to_owned()),
+            (None, Some(_)) => problems.push("app.secret_key is set but app.sdkappid is not".to_owned()),
+            (_, Some(key)) if key.trim().is_empty() => problems.push("app.secret_key is empty".to_owned()),
             _ => {}
         }
         if self.app.admins.is_empty() || self.app.admins.len() > 5 {
-            problems.push(format!(
-                "app.admins must list 1 to 5 accounts, not {}",
-                self.app.admins.len()
-            ));
+            problems.push(format!("app.admins must list 1 to 5 accounts, not {}", self.app.admins.len()));
         }
         for admin in &self.app.admins {
             if let Err(why) = crate::commands::validate::user_id(admin) {
@@ -207,9 +170,7 @@ impl Config {
         }
         let scheme = self.database.url.split(':').next().unwrap_or_default();
         if !matches!(scheme, "sqlite" | "postgres" | "postgresql") {
-            problems.push(format!(
-                "database.url must start with sqlite: or postgres:, not {scheme:?}"
-            ));
+            problems.push(format!("database.url must start with sqlite: or postgres:, not {scheme:?}"));
         }
         if self.database.max_connections == 0 {
             problems.push("database.max_connections must be at least 1".to_owned());
@@ -224,16 +185,9 @@ impl Config {
             problems.push("rest.request_timeout_secs must be at least 1".to_owned());
         }
         if let Err(e) = self.log.level.parse::<tracing_subscriber::EnvFilter>() {
-            problems.push(format!(
-                "log.level {:?} is not a valid filter: {e}",
-                self.log.level
-            ));
+            problems.push(format!("log.level {:?} is not a valid filter: {e}", self.log.level));
         }
-        anyhow::ensure!(
-            problems.is_empty(),
-            "invalid configuration:\n  - {}",
-            problems.join("\n  - ")
-        );
+        anyhow::ensure!(problems.is_empty(), "invalid configuration:\n  - {}", problems.join("\n  - "));
         Ok(())
     }
 }
@@ -250,11 +204,7 @@ fn list_or_comma_string<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, 
         ListOrString::List(list) => list,
         ListOrString::Text(text) => text.split(',').map(str::to_owned).collect(),
     };
-    Ok(items
-        .into_iter()
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .collect())
+    Ok(items.into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
 }
 
 #[cfg(test)]
@@ -263,21 +213,16 @@ mod tests {
 
     #[test]
     fn example_file_parses_and_equals_the_defaults() {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/config/roomcast.example.toml"
-        ))
-        .unwrap();
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/roomcast.example.toml")).unwrap();
         assert_eq!(Config::from_toml(&text).unwrap(), Config::default());
     }
 
     #[test]
     fn every_problem_is_reported_at_once() {
-        let err = Config::from_toml(
-            "[app]\nsdkappid = 1400000001\nadmins = []\n[rest]\nrate_limit_per_sec = 0\n",
-        )
-        .unwrap_err()
-        .to_string();
+        let err = Config::from_toml("[app]\nsdkappid = 1400000001\nadmins = []\n[rest]\nrate_limit_per_sec = 0\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("secret_key is not"), "{err}");
         assert!(err.contains("1 to 5 accounts"), "{err}");
         assert!(err.contains("rate_limit_per_sec"), "{err}");
@@ -291,10 +236,7 @@ mod tests {
     #[test]
     fn environment_overrides_the_file() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file(
-                "rc.toml",
-                "listen = \"127.0.0.1:9000\"\n[rest]\nrate_limit_per_sec = 7\n",
-            )?;
+            jail.create_file("rc.toml", "listen = \"127.0.0.1:9000\"\n[rest]\nrate_limit_per_sec = 7\n")?;
             jail.set_env("ROOMCAST_LISTEN", "127.0.0.1:9100");
             jail.set_env("ROOMCAST_ADMINS", "boss, ops");
             jail.set_env("ROOMCAST_SDKAPPID", "1400000123");

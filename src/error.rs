@@ -69,20 +69,12 @@ pub struct ImError {
 
 impl ImError {
     pub fn new(code: u32, info: impl Into<Cow<'static, str>>) -> Self {
-        Self {
-            code,
-            info: info.into(),
-            internal: false,
-        }
+        Self { code, info: info.into(), internal: false }
     }
 
     /// A fault of the server, not of the request. `code` is the service's internal-error code.
     pub fn internal(code: u32, cause: impl std::fmt::Display) -> Self {
-        Self {
-            code,
-            info: format!("internal error: {cause}").into(),
-            internal: true,
-        }
+        Self { code, info: format!("internal error: {cause}").into(), internal: true }
     }
 }
 

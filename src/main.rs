@@ -9,10 +9,7 @@ use roomcast::config::{Config, LogFormat};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
-#[command(
-    version,
-    about = "Self-hosted live-room IM server, wire-compatible with Tencent Cloud IM AVChatRoom"
-)]
+#[command(version, about = "Self-hosted live-room IM server, wire-compatible with Tencent Cloud IM AVChatRoom")]
 struct Cli {
     /// TOML config file; environment variables override it.
     #[arg(long, short, global = true, env = "ROOMCAST_CONFIG")]
@@ -42,7 +39,8 @@ fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::new(&config.log.level);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     match config.log.format {
         LogFormat::Human => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -53,8 +51,8 @@ async fn shutdown_signal(token: CancellationToken) {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
         tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
     }
     #[cfg(not(unix))]
@@ -82,13 +80,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Usersig { user, expire } => {
             let store = roomcast::store::open(&config.database.url, 1).await?;
             let app = app::provision_app(&config, store.as_ref()).await?;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)?
-                .as_secs();
-            println!(
-                "{}",
-                usersig::issue(app.sdkappid, &app.secret_key, &user, expire, now)
-            );
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+            println!("{}", usersig::issue(app.sdkappid, &app.secret_key, &user, expire, now));
         }
         Command::Migrate => {
             roomcast::store::open(&config.database.url, 1).await?;

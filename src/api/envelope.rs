@@ -21,8 +21,7 @@ pub fn fail(err: &ImError) -> Response {
     } else {
         tracing::debug!(code = err.code, info = %err.info, "command refused");
     }
-    Json(json!({"ActionStatus": "FAIL", "ErrorCode": err.code, "ErrorInfo": err.info}))
-        .into_response()
+    Json(json!({"ActionStatus": "FAIL", "ErrorCode": err.code, "ErrorInfo": err.info})).into_response()
 }
 
 pub fn from_result(result: ImResult<Reply>) -> Response {

@@ -13,7 +13,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use tower_http::trace::TraceLayer;
 
@@ -45,17 +45,19 @@ impl RestState {
 pub fn router(state: RestState) -> Router {
     Router::new()
         .route("/v4/{service}/{command}", any(rest_command))
-        .route("/v4/{*rest}", any(unknown_path))
         .route("/healthz", get(|| async { "ok" }))
+        .fallback(unknown_path)
         .with_state(state)
         .layer(TraceLayer::new_for_http())
 }
 
-async fn unknown_path(Path(rest): Path<String>) -> Response {
-    envelope::fail(&ImError::new(
-        code::UNKNOWN_COMMAND,
-        format!("no such REST resource /v4/{rest}: use /v4/<service>/<command>"),
-    ))
+/// Other `/v4/...` paths get Tencent's "bad resource" envelope; anything else a plain 404.
+async fn unknown_path(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/v4/") {
+        let info = format!("no such REST resource {}: use /v4/<service>/<command>", uri.path());
+        return envelope::fail(&ImError::new(code::UNKNOWN_COMMAND, info));
+    }
+    (axum::http::StatusCode::NOT_FOUND, "not found").into_response()
 }
 
 #[tracing::instrument(name = "rest", skip(state, query, body), fields(sdkappid))]
@@ -67,10 +69,7 @@ async fn rest_command(
 ) -> Response {
     let q = |name: &str| query.get(name).map(String::as_str).unwrap_or_default();
     let Some(sdkappid_text) = query.get("sdkappid") else {
-        return envelope::fail(&ImError::new(
-            code::SDKAPPID_MISSING,
-            "the sdkappid query parameter is required",
-        ));
+        return envelope::fail(&ImError::new(code::SDKAPPID_MISSING, "the sdkappid query parameter is required"));
     };
     let Ok(sdkappid) = sdkappid_text.parse::<u64>() else {
         return envelope::fail(&ImError::new(
@@ -85,37 +84,26 @@ async fn rest_command(
             format!("SDKAppID {sdkappid} is not served here"),
         ));
     }
-    if !state.limiter.admit(sdkappid) {
-        return envelope::fail(&ImError::new(
-            code::REST_FREQUENCY_LIMIT,
-            "REST API call frequency over the limit for this SDKAppID",
-        ));
-    }
     let body = match axum::body::to_bytes(body, state.body_limit).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            let info = format!(
-                "request body is larger than {} bytes, or was cut off",
-                state.body_limit
-            );
+            let info = format!("request body is larger than {} bytes, or was cut off", state.body_limit);
             return envelope::fail(&ImError::new(code::BAD_HTTP_REQUEST, info));
         }
     };
-    let principal = match state.ctx.apps.authenticate_admin(
-        sdkappid,
-        q("identifier"),
-        q("usersig"),
-        state.ctx.now(),
-    ) {
+    let now = state.ctx.now();
+    let principal = match state.ctx.apps.authenticate_admin(sdkappid, q("identifier"), q("usersig"), now) {
         Ok(p) => p,
         Err(e) => return envelope::fail(&e),
     };
+    // Counted after authentication, so callers without credentials cannot use up the quota.
+    if !state.limiter.admit(sdkappid) {
+        let info = "REST API call frequency over the limit for this SDKAppID";
+        return envelope::fail(&ImError::new(code::REST_FREQUENCY_LIMIT, info));
+    }
     let work = commands::dispatch(&state.ctx, &principal, &service, &command, &body);
     match tokio::time::timeout(state.timeout, work).await {
         Ok(result) => envelope::from_result(result),
-        Err(_) => envelope::fail(&ImError::new(
-            code::BAD_HTTP_REQUEST,
-            "the request timed out on the server",
-        )),
+        Err(_) => envelope::fail(&ImError::new(code::BAD_HTTP_REQUEST, "the request timed out on the server")),
     }
 }

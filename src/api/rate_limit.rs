@@ -12,9 +12,7 @@ impl AppRateLimiter {
     /// `per_sec` calls each second, with a burst of the same size.
     pub fn new(per_sec: u32) -> Self {
         let per_sec = NonZeroU32::new(per_sec).unwrap_or(NonZeroU32::MIN);
-        Self {
-            limiter: DefaultKeyedRateLimiter::keyed(Quota::per_second(per_sec)),
-        }
+        Self { limiter: DefaultKeyedRateLimiter::keyed(Quota::per_second(per_sec)) }
     }
 
     /// True when one more call of `sdkappid` fits in the limit.

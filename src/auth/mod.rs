@@ -21,9 +21,9 @@ pub enum Principal {
 impl Principal {
     pub fn sdkappid(&self) -> u64 {
         match self {
-            Principal::Admin { sdkappid, .. }
-            | Principal::User { sdkappid, .. }
-            | Principal::Guest { sdkappid } => *sdkappid,
+            Principal::Admin { sdkappid, .. } | Principal::User { sdkappid, .. } | Principal::Guest { sdkappid } => {
+                *sdkappid
+            }
         }
     }
 
@@ -54,9 +54,7 @@ pub struct AppRegistry {
 
 impl AppRegistry {
     pub fn new(apps: impl IntoIterator<Item = AppEntry>) -> Self {
-        Self {
-            apps: apps.into_iter().map(|a| (a.sdkappid, a)).collect(),
-        }
+        Self { apps: apps.into_iter().map(|a| (a.sdkappid, a)).collect() }
     }
 
     pub fn get(&self, sdkappid: u64) -> Option<&AppEntry> {
@@ -64,24 +62,12 @@ impl AppRegistry {
     }
 
     /// Checks a REST caller: known app, valid UserSig for `identifier`, identifier an admin.
-    pub fn authenticate_admin(
-        &self,
-        sdkappid: u64,
-        identifier: &str,
-        usersig: &str,
-        now: u64,
-    ) -> ImResult<Principal> {
-        let app = self.get(sdkappid).ok_or_else(|| {
-            ImError::new(
-                code::SDKAPPID_INVALID,
-                format!("SDKAppID {sdkappid} is not served here"),
-            )
-        })?;
+    pub fn authenticate_admin(&self, sdkappid: u64, identifier: &str, usersig: &str, now: u64) -> ImResult<Principal> {
+        let app = self
+            .get(sdkappid)
+            .ok_or_else(|| ImError::new(code::SDKAPPID_INVALID, format!("SDKAppID {sdkappid} is not served here")))?;
         if identifier.is_empty() {
-            return Err(ImError::new(
-                code::BAD_IDENTIFIER_OR_SIG,
-                "identifier is missing",
-            ));
+            return Err(ImError::new(code::BAD_IDENTIFIER_OR_SIG, "identifier is missing"));
         }
         usersig::verify(usersig, sdkappid, &app.secret_key, identifier, now)?;
         if !app.admins.iter().any(|a| a == identifier) {
@@ -90,9 +76,6 @@ impl AppRegistry {
                 format!("identifier {identifier:?} is not an App administrator"),
             ));
         }
-        Ok(Principal::Admin {
-            sdkappid,
-            user_id: identifier.to_owned(),
-        })
+        Ok(Principal::Admin { sdkappid, user_id: identifier.to_owned() })
     }
 }

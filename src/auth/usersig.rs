@@ -87,16 +87,8 @@ impl Claims {
 }
 
 /// The text the HMAC covers; each line ends in `\n`, the userbuf line only when present.
-fn content_to_sign(
-    identifier: &str,
-    sdkappid: u64,
-    time: u64,
-    expire: u64,
-    userbuf_b64: Option<&str>,
-) -> String {
-    let mut s = format!(
-        "TLS.identifier:{identifier}\nTLS.sdkappid:{sdkappid}\nTLS.time:{time}\nTLS.expire:{expire}\n"
-    );
+fn content_to_sign(identifier: &str, sdkappid: u64, time: u64, expire: u64, userbuf_b64: Option<&str>) -> String {
+    let mut s = format!("TLS.identifier:{identifier}\nTLS.sdkappid:{sdkappid}\nTLS.time:{time}\nTLS.expire:{expire}\n");
     if let Some(buf) = userbuf_b64 {
         s.push_str("TLS.userbuf:");
         s.push_str(buf);
@@ -106,8 +98,7 @@ fn content_to_sign(
 }
 
 fn hmac_for(key: &str, content: &str) -> Hmac<Sha256> {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC accepts any key length");
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC accepts any key length");
     mac.update(content.as_bytes());
     mac
 }
@@ -116,14 +107,8 @@ fn hmac_for(key: &str, content: &str) -> Hmac<Sha256> {
 ///
 /// The JSON layout is the Node library's compact one; any official decoder accepts it.
 pub fn issue(sdkappid: u64, key: &str, identifier: &str, expire: u64, now: u64) -> String {
-    let sig = STANDARD.encode(
-        hmac_for(
-            key,
-            &content_to_sign(identifier, sdkappid, now, expire, None),
-        )
-        .finalize()
-        .into_bytes(),
-    );
+    let sig = STANDARD
+        .encode(hmac_for(key, &content_to_sign(identifier, sdkappid, now, expire, None)).finalize().into_bytes());
     let doc = serde_json::json!({
         "TLS.ver": "2.0",
         "TLS.identifier": identifier,
@@ -166,9 +151,7 @@ pub fn decode(usersig: &str) -> Result<serde_json::Map<String, serde_json::Value
             c => c,
         })
         .collect();
-    let compressed = LENIENT_B64
-        .decode(std_b64.as_bytes())
-        .map_err(|_| SigError::Malformed("not base64"))?;
+    let compressed = LENIENT_B64.decode(std_b64.as_bytes()).map_err(|_| SigError::Malformed("not base64"))?;
     let mut json = Vec::new();
     flate2::read::ZlibDecoder::new(compressed.as_slice())
         .take(MAX_INFLATED_BYTES + 1)
@@ -180,10 +163,7 @@ pub fn decode(usersig: &str) -> Result<serde_json::Map<String, serde_json::Value
     serde_json::from_slice(&json).map_err(|_| SigError::Malformed("not a JSON object"))
 }
 
-fn number_field(
-    doc: &serde_json::Map<String, serde_json::Value>,
-    name: &str,
-) -> Result<u64, SigError> {
+fn number_field(doc: &serde_json::Map<String, serde_json::Value>, name: &str) -> Result<u64, SigError> {
     match doc.get(name) {
         Some(serde_json::Value::Number(n)) => n.as_u64(),
         // Some encoders write numbers as strings; accept them.
@@ -193,26 +173,15 @@ fn number_field(
     .ok_or(SigError::Malformed("a numeric field is missing or invalid"))
 }
 
-fn string_field<'a>(
-    doc: &'a serde_json::Map<String, serde_json::Value>,
-    name: &str,
-) -> Result<&'a str, SigError> {
-    doc.get(name)
-        .and_then(|v| v.as_str())
-        .ok_or(SigError::Malformed("a text field is missing"))
+fn string_field<'a>(doc: &'a serde_json::Map<String, serde_json::Value>, name: &str) -> Result<&'a str, SigError> {
+    doc.get(name).and_then(|v| v.as_str()).ok_or(SigError::Malformed("a text field is missing"))
 }
 
 /// Verifies `usersig` for the expected app and identifier at time `now` (Unix seconds).
 ///
 /// A token that carries a `TLS.userbuf` (TRTC room permissions) is accepted; the userbuf is
 /// covered by the HMAC and otherwise ignored, since IM does not use it.
-pub fn verify(
-    usersig: &str,
-    sdkappid: u64,
-    key: &str,
-    identifier: &str,
-    now: u64,
-) -> Result<Claims, SigError> {
+pub fn verify(usersig: &str, sdkappid: u64, key: &str, identifier: &str, now: u64) -> Result<Claims, SigError> {
     let doc = decode(usersig)?;
     let claims = Claims {
         identifier: string_field(&doc, "TLS.identifier")?.to_owned(),
@@ -227,35 +196,17 @@ pub fn verify(
         Some(_) => return Err(SigError::Malformed("TLS.userbuf is not text")),
     };
     if claims.sdkappid != sdkappid {
-        return Err(SigError::SdkAppIdMismatch {
-            expected: sdkappid,
-            actual: claims.sdkappid,
-        });
+        return Err(SigError::SdkAppIdMismatch { expected: sdkappid, actual: claims.sdkappid });
     }
     if claims.identifier != identifier {
-        return Err(SigError::IdentifierMismatch {
-            expected: identifier.to_owned(),
-            actual: claims.identifier,
-        });
+        return Err(SigError::IdentifierMismatch { expected: identifier.to_owned(), actual: claims.identifier });
     }
-    let sig = LENIENT_B64
-        .decode(sig_b64)
-        .map_err(|_| SigError::Malformed("TLS.sig is not base64"))?;
-    let content = content_to_sign(
-        &claims.identifier,
-        claims.sdkappid,
-        claims.time,
-        claims.expire,
-        userbuf,
-    );
+    let sig = LENIENT_B64.decode(sig_b64).map_err(|_| SigError::Malformed("TLS.sig is not base64"))?;
+    let content = content_to_sign(&claims.identifier, claims.sdkappid, claims.time, claims.expire, userbuf);
     // verify_slice compares in constant time.
-    hmac_for(key, &content)
-        .verify_slice(&sig)
-        .map_err(|_| SigError::BadSignature)?;
+    hmac_for(key, &content).verify_slice(&sig).map_err(|_| SigError::BadSignature)?;
     if now > claims.expires_at() {
-        return Err(SigError::Expired {
-            expired_at: claims.expires_at(),
-        });
+        return Err(SigError::Expired { expired_at: claims.expires_at() });
     }
     Ok(claims)
 }

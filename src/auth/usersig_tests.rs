@@ -12,15 +12,7 @@ const PY_SIG_USERBUF: &str = "eJyrVgrxCdYrSy1SslJQMtIzUNJRAItkpqTmlWSmZUIkKjIT87
 fn official_python_and_node_vectors_verify() {
     for sig in [PY_SIG, NODE_SIG, PY_SIG_USERBUF] {
         let claims = verify(sig, APPID, KEY, "xiaojun", T0 + 10).unwrap();
-        assert_eq!(
-            claims,
-            Claims {
-                identifier: "xiaojun".into(),
-                sdkappid: APPID,
-                time: T0,
-                expire: 15_552_000
-            }
-        );
+        assert_eq!(claims, Claims { identifier: "xiaojun".into(), sdkappid: APPID, time: T0, expire: 15_552_000 });
     }
 }
 
@@ -28,12 +20,7 @@ fn official_python_and_node_vectors_verify() {
 fn expiry_is_strictly_after_time_plus_expire() {
     assert!(verify(PY_SIG, APPID, KEY, "xiaojun", 1_615_552_000).is_ok());
     let err = verify(PY_SIG, APPID, KEY, "xiaojun", 1_615_552_001).unwrap_err();
-    assert_eq!(
-        err,
-        SigError::Expired {
-            expired_at: 1_615_552_000
-        }
-    );
+    assert_eq!(err, SigError::Expired { expired_at: 1_615_552_000 });
     assert_eq!(err.code(), 70001);
 }
 
@@ -41,29 +28,15 @@ fn expiry_is_strictly_after_time_plus_expire() {
 fn issued_token_round_trips_and_matches_the_reference_hmac() {
     let sig = issue(APPID, KEY, "xiaojun", 15_552_000, T0);
     let doc = decode(&sig).unwrap();
-    assert_eq!(
-        doc["TLS.sig"],
-        "1Z5PngDjGaufeSiPoBuxdHY7EK3JTdAjMP93S4KvV3M="
-    );
-    assert!(
-        sig.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "*-_".contains(c))
-    );
-    assert_eq!(
-        verify(&sig, APPID, KEY, "xiaojun", T0)
-            .unwrap()
-            .expires_at(),
-        T0 + 15_552_000
-    );
+    assert_eq!(doc["TLS.sig"], "1Z5PngDjGaufeSiPoBuxdHY7EK3JTdAjMP93S4KvV3M=");
+    assert!(sig.chars().all(|c| c.is_ascii_alphanumeric() || "*-_".contains(c)));
+    assert_eq!(verify(&sig, APPID, KEY, "xiaojun", T0).unwrap().expires_at(), T0 + 15_552_000);
 }
 
 #[test]
 fn non_ascii_identifiers_round_trip() {
     let sig = issue(APPID, KEY, "主播01", 60, T0);
-    assert_eq!(
-        verify(&sig, APPID, KEY, "主播01", T0).unwrap().identifier,
-        "主播01"
-    );
+    assert_eq!(verify(&sig, APPID, KEY, "主播01", T0).unwrap().identifier, "主播01");
 }
 
 #[test]
@@ -77,13 +50,7 @@ fn failures_map_to_their_codes() {
     let now = T0 + 1;
     let cases: Vec<(String, u64, &str, &str, u32)> = vec![
         (String::new(), APPID, KEY, "xiaojun", 70002),
-        (
-            PY_SIG[..PY_SIG.len() / 2].to_owned(),
-            APPID,
-            KEY,
-            "xiaojun",
-            70003,
-        ),
+        (PY_SIG[..PY_SIG.len() / 2].to_owned(), APPID, KEY, "xiaojun", 70003),
         ("not*a*sig".to_owned(), APPID, KEY, "xiaojun", 70003),
         (PY_SIG.to_owned(), APPID, "another-secret", "xiaojun", 70005),
         (PY_SIG.to_owned(), APPID, KEY, "someone-else", 70013),
@@ -103,15 +70,8 @@ fn tampered_fields_fail_the_signature() {
     let json = serde_json::to_vec(&doc).unwrap();
     let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
     std::io::Write::write_all(&mut z, &json).unwrap();
-    let forged: String = STANDARD
-        .encode(z.finish().unwrap())
-        .replace('+', "*")
-        .replace('/', "-")
-        .replace('=', "_");
-    assert_eq!(
-        verify(&forged, APPID, KEY, "xiaojun", T0).unwrap_err(),
-        SigError::BadSignature
-    );
+    let forged: String = STANDARD.encode(z.finish().unwrap()).replace('+', "*").replace('/', "-").replace('=', "_");
+    assert_eq!(verify(&forged, APPID, KEY, "xiaojun", T0).unwrap_err(), SigError::BadSignature);
 }
 
 #[test]
@@ -119,11 +79,7 @@ fn zip_bombs_are_refused_before_parsing() {
     let huge = vec![b' '; 1 << 20];
     let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
     std::io::Write::write_all(&mut z, &huge).unwrap();
-    let bomb: String = STANDARD
-        .encode(z.finish().unwrap())
-        .replace('+', "*")
-        .replace('/', "-")
-        .replace('=', "_");
+    let bomb: String = STANDARD.encode(z.finish().unwrap()).replace('+', "*").replace('/', "-").replace('=', "_");
     assert!(bomb.len() < MAX_SIG_CHARS);
     assert_eq!(
         verify(&bomb, APPID, KEY, "xiaojun", T0).unwrap_err(),

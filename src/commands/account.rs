@@ -60,15 +60,9 @@ async fn import_one(call: &Call<'_>, item: &ImportItem) -> ImResult<()> {
         }
     }
     let store = &call.ctx.store;
-    store
-        .import_account(call.sdkappid(), &item.user_id, call.ctx.now())
-        .await
-        .map_err(|e| call.internal(e))?;
+    store.import_account(call.sdkappid(), &item.user_id, call.ctx.now()).await.map_err(|e| call.internal(e))?;
     if !profile.is_empty() {
-        store
-            .set_profile(call.sdkappid(), &item.user_id, &profile)
-            .await
-            .map_err(|e| call.internal(e))?;
+        store.set_profile(call.sdkappid(), &item.user_id, &profile).await.map_err(|e| call.internal(e))?;
     }
     Ok(())
 }
@@ -83,22 +77,12 @@ pub(super) async fn multi_import(call: Call<'_>) -> ImResult<Reply> {
     let req: MultiImportRequest = call.request()?;
     let items: Vec<ImportItem> = match (req.account_list, req.accounts) {
         (Some(list), _) => list,
-        (None, Some(ids)) => ids
-            .into_iter()
-            .map(|user_id| ImportItem {
-                user_id,
-                nick: None,
-                face_url: None,
-            })
-            .collect(),
+        (None, Some(ids)) => {
+            ids.into_iter().map(|user_id| ImportItem { user_id, nick: None, face_url: None }).collect()
+        }
         (None, None) => return Err(call.bad_param("AccountList (or legacy Accounts) is required")),
     };
-    validate::batch(
-        "AccountList",
-        items.len(),
-        MAX_BATCH,
-        code::ACCOUNT_BATCH_COUNT,
-    )?;
+    validate::batch("AccountList", items.len(), MAX_BATCH, code::ACCOUNT_BATCH_COUNT)?;
     let mut failed = Vec::new();
     for item in &items {
         match import_one(&call, item).await {
@@ -112,32 +96,13 @@ pub(super) async fn multi_import(call: Call<'_>) -> ImResult<Reply> {
 
 pub(super) async fn delete(call: Call<'_>) -> ImResult<Reply> {
     let req: DeleteRequest = call.request()?;
-    validate::batch(
-        "DeleteItem",
-        req.items.len(),
-        MAX_BATCH,
-        code::ACCOUNT_BATCH_COUNT,
-    )?;
-    let admins = call
-        .ctx
-        .apps
-        .get(call.sdkappid())
-        .map(|a| a.admins.clone())
-        .unwrap_or_default();
+    validate::batch("DeleteItem", req.items.len(), MAX_BATCH, code::ACCOUNT_BATCH_COUNT)?;
+    let admins = call.ctx.apps.get(call.sdkappid()).map(|a| a.admins.clone()).unwrap_or_default();
     let mut results = Vec::with_capacity(req.items.len());
     for UserItem { user_id } in req.items {
         let (result_code, info) = if admins.contains(&user_id) {
-            (
-                code::ACCOUNT_BAD_PARAM,
-                "an App administrator account cannot be deleted".to_owned(),
-            )
-        } else if call
-            .ctx
-            .store
-            .delete_account(call.sdkappid(), &user_id)
-            .await
-            .map_err(|e| call.internal(e))?
-        {
+            (code::ACCOUNT_BAD_PARAM, "an App administrator account cannot be deleted".to_owned())
+        } else if call.ctx.store.delete_account(call.sdkappid(), &user_id).await.map_err(|e| call.internal(e))? {
             (0, String::new())
         } else {
             (code::ACCOUNT_NOT_FOUND, "account does not exist".to_owned())
@@ -149,27 +114,13 @@ pub(super) async fn delete(call: Call<'_>) -> ImResult<Reply> {
 
 pub(super) async fn check(call: Call<'_>) -> ImResult<Reply> {
     let req: CheckRequest = call.request()?;
-    validate::batch(
-        "CheckItem",
-        req.items.len(),
-        MAX_BATCH,
-        code::ACCOUNT_BATCH_COUNT,
-    )?;
+    validate::batch("CheckItem", req.items.len(), MAX_BATCH, code::ACCOUNT_BATCH_COUNT)?;
     let ids: Vec<String> = req.items.into_iter().map(|i| i.user_id).collect();
-    let existing = call
-        .ctx
-        .store
-        .existing_accounts(call.sdkappid(), &ids)
-        .await
-        .map_err(|e| call.internal(e))?;
+    let existing = call.ctx.store.existing_accounts(call.sdkappid(), &ids).await.map_err(|e| call.internal(e))?;
     let results: Vec<Value> = ids
         .into_iter()
         .map(|id| {
-            let status = if existing.contains(&id) {
-                "Imported"
-            } else {
-                "NotImported"
-            };
+            let status = if existing.contains(&id) { "Imported" } else { "NotImported" };
             json!({"UserID": id, "ResultCode": 0, "ResultInfo": "", "AccountStatus": status})
         })
         .collect();

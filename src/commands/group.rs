@@ -11,14 +11,7 @@ use crate::store::GroupRecord;
 
 pub const AVCHATROOM: &str = "AVChatRoom";
 /// Group types Tencent has and roomcast does not host.
-const OTHER_TYPES: &[&str] = &[
-    "Public",
-    "Private",
-    "Work",
-    "ChatRoom",
-    "Meeting",
-    "Community",
-];
+const OTHER_TYPES: &[&str] = &["Public", "Private", "Work", "ChatRoom", "Meeting", "Community"];
 const APPLY_JOIN_OPTIONS: &[&str] = &["FreeAccess", "NeedPermission", "DisableApply"];
 const GENERATED_PREFIX: &str = "@TGS#";
 const MAX_GROUP_ID_BYTES: usize = 48;
@@ -72,32 +65,16 @@ impl BaseInfo {
             if !APPLY_JOIN_OPTIONS.contains(&option.as_str()) {
                 return Err(ImError::new(
                     code::GROUP_BAD_PARAM,
-                    format!(
-                        "ApplyJoinOption {option:?} is not one of {}",
-                        APPLY_JOIN_OPTIONS.join(", ")
-                    ),
+                    format!("ApplyJoinOption {option:?} is not one of {}", APPLY_JOIN_OPTIONS.join(", ")),
                 ));
             }
         }
         for kv in &self.app_defined_data {
             if kv.key.is_empty() {
-                return Err(ImError::new(
-                    code::GROUP_BAD_PARAM,
-                    "AppDefinedData has an empty Key",
-                ));
+                return Err(ImError::new(code::GROUP_BAD_PARAM, "AppDefinedData has an empty Key"));
             }
-            validate::max_bytes(
-                "AppDefinedData Key",
-                &kv.key,
-                MAX_DEFINED_KEY_BYTES,
-                code::GROUP_BAD_PARAM,
-            )?;
-            validate::max_bytes(
-                "AppDefinedData Value",
-                &kv.value,
-                MAX_DEFINED_VALUE_BYTES,
-                code::GROUP_BAD_PARAM,
-            )?;
+            validate::max_bytes("AppDefinedData Key", &kv.key, MAX_DEFINED_KEY_BYTES, code::GROUP_BAD_PARAM)?;
+            validate::max_bytes("AppDefinedData Value", &kv.value, MAX_DEFINED_VALUE_BYTES, code::GROUP_BAD_PARAM)?;
         }
         Ok(())
     }
@@ -153,12 +130,7 @@ struct CreateRequest {
 
 /// Custom GroupIds: printable ASCII, at most 48 bytes, not using the generated-id prefix.
 fn check_custom_group_id(id: &str) -> ImResult<()> {
-    let invalid = |why: &str| {
-        Err(ImError::new(
-            code::GROUP_INVALID_ID,
-            format!("GroupId {id:?} is invalid: {why}"),
-        ))
-    };
+    let invalid = |why: &str| Err(ImError::new(code::GROUP_INVALID_ID, format!("GroupId {id:?} is invalid: {why}")));
     if id.is_empty() {
         return invalid("it is empty");
     }
@@ -178,9 +150,7 @@ fn check_custom_group_id(id: &str) -> ImResult<()> {
 fn generate_group_id() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     let mut rng = rand::rng();
-    let tail: String = (0..9)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect();
+    let tail: String = (0..9).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
     format!("{GENERATED_PREFIX}a{tail}")
 }
 
@@ -189,14 +159,9 @@ fn check_group_type(group_type: Option<&str>) -> ImResult<()> {
         Some(AVCHATROOM) => Ok(()),
         Some(t) if OTHER_TYPES.contains(&t) => Err(ImError::new(
             code::GROUP_NO_PERMISSION,
-            format!(
-                "group type {t} is not supported: roomcast hosts AVChatRoom (live-stream) groups only"
-            ),
+            format!("group type {t} is not supported: roomcast hosts AVChatRoom (live-stream) groups only"),
         )),
-        Some(t) => Err(ImError::new(
-            code::GROUP_BAD_PARAM,
-            format!("unknown group Type {t:?}"),
-        )),
+        Some(t) => Err(ImError::new(code::GROUP_BAD_PARAM, format!("unknown group Type {t:?}"))),
         None => Err(ImError::new(code::GROUP_BAD_PARAM, "Type is required")),
     }
 }
@@ -221,10 +186,7 @@ pub(super) async fn create(call: Call<'_>) -> ImResult<Reply> {
             .await
             .map_err(|e| call.internal(e))?;
         if found.is_empty() {
-            return Err(ImError::new(
-                code::GROUP_ACCOUNT_NOT_FOUND,
-                format!("Owner_Account {owner:?} does not exist"),
-            ));
+            return Err(ImError::new(code::GROUP_ACCOUNT_NOT_FOUND, format!("Owner_Account {owner:?} does not exist")));
         }
     }
     if let Some(id) = &req.group_id {
@@ -250,45 +212,22 @@ pub(super) async fn create(call: Call<'_>) -> ImResult<Reply> {
     req.base.apply_to(&mut group)?;
     // Generated ids are retried on the (unlikely) collision; custom ids report it.
     for _ in 0..8 {
-        if store
-            .insert_group(&group)
-            .await
-            .map_err(|e| call.internal(e))?
-        {
-            return Ok(reply([
-                ("GroupId", json!(group.group_id)),
-                ("Type", json!(AVCHATROOM)),
-            ]));
+        if store.insert_group(&group).await.map_err(|e| call.internal(e))? {
+            return Ok(reply([("GroupId", json!(group.group_id)), ("Type", json!(AVCHATROOM))]));
         }
         if req.group_id.is_none() {
             group.group_id = generate_group_id();
             continue;
         }
-        let existing = store
-            .group(call.sdkappid(), &group.group_id)
-            .await
-            .map_err(|e| call.internal(e))?;
-        let same_owner = existing
-            .is_some_and(|g| g.owner_account.is_some() && g.owner_account == req.owner_account);
+        let existing = store.group(call.sdkappid(), &group.group_id).await.map_err(|e| call.internal(e))?;
+        let same_owner = existing.is_some_and(|g| g.owner_account.is_some() && g.owner_account == req.owner_account);
         return Err(if same_owner {
-            ImError::new(
-                code::GROUP_ID_OWNED,
-                format!(
-                    "GroupId {:?} is already in use and you own it",
-                    group.group_id
-                ),
-            )
+            ImError::new(code::GROUP_ID_OWNED, format!("GroupId {:?} is already in use and you own it", group.group_id))
         } else {
-            ImError::new(
-                code::GROUP_ID_IN_USE,
-                format!("GroupId {:?} is already in use", group.group_id),
-            )
+            ImError::new(code::GROUP_ID_IN_USE, format!("GroupId {:?} is already in use", group.group_id))
         });
     }
-    Err(ImError::internal(
-        code::GROUP_INTERNAL,
-        "could not generate a free GroupId",
-    ))
+    Err(ImError::internal(code::GROUP_INTERNAL, "could not generate a free GroupId"))
 }
 
 #[derive(Deserialize)]
@@ -299,23 +238,14 @@ struct GroupIdRequest {
 
 pub(super) async fn destroy(call: Call<'_>) -> ImResult<Reply> {
     let req: GroupIdRequest = call.request()?;
-    if !call
-        .ctx
-        .store
-        .delete_group(call.sdkappid(), &req.group_id)
-        .await
-        .map_err(|e| call.internal(e))?
-    {
+    if !call.ctx.store.delete_group(call.sdkappid(), &req.group_id).await.map_err(|e| call.internal(e))? {
         return Err(group_not_found(&req.group_id));
     }
     Ok(Reply::new())
 }
 
 pub(super) fn group_not_found(id: &str) -> ImError {
-    ImError::new(
-        code::GROUP_NOT_FOUND,
-        format!("group {id:?} does not exist or has been destroyed"),
-    )
+    ImError::new(code::GROUP_NOT_FOUND, format!("group {id:?} does not exist or has been destroyed"))
 }
 
 #[derive(Deserialize)]
@@ -332,10 +262,7 @@ fn parse_on_off(field: &str, value: &str) -> ImResult<bool> {
     match value {
         "On" | "on" | "ON" => Ok(true),
         "Off" | "off" | "OFF" => Ok(false),
-        other => Err(ImError::new(
-            code::GROUP_BAD_PARAM,
-            format!("{field} must be \"On\" or \"Off\", not {other:?}"),
-        )),
+        other => Err(ImError::new(code::GROUP_BAD_PARAM, format!("{field} must be \"On\" or \"Off\", not {other:?}"))),
     }
 }
 
@@ -345,11 +272,7 @@ pub(super) async fn modify_base_info(call: Call<'_>) -> ImResult<Reply> {
         return Err(call.bad_param("Name cannot be empty"));
     }
     req.base.validate()?;
-    let mute_all = req
-        .mute_all_member
-        .as_deref()
-        .map(|v| parse_on_off("MuteAllMember", v))
-        .transpose()?;
+    let mute_all = req.mute_all_member.as_deref().map(|v| parse_on_off("MuteAllMember", v)).transpose()?;
     let store = &call.ctx.store;
     let mut group = store
         .group(call.sdkappid(), &req.group_id)
@@ -362,9 +285,6 @@ pub(super) async fn modify_base_info(call: Call<'_>) -> ImResult<Reply> {
     }
     group.info_seq += 1;
     group.last_info_time = call.ctx.now();
-    store
-        .update_group(&group)
-        .await
-        .map_err(|e| call.internal(e))?;
+    store.update_group(&group).await.map_err(|e| call.internal(e))?;
     Ok(Reply::new())
 }

@@ -10,15 +10,7 @@ use crate::store::GroupRecord;
 
 const MAX_GROUPS_PER_INFO: usize = 50;
 const MAX_LIST_LIMIT: u32 = 10_000;
-const KNOWN_GROUP_TYPES: &[&str] = &[
-    "AVChatRoom",
-    "Public",
-    "Private",
-    "Work",
-    "ChatRoom",
-    "Meeting",
-    "Community",
-];
+const KNOWN_GROUP_TYPES: &[&str] = &["AVChatRoom", "Public", "Private", "Work", "ChatRoom", "Meeting", "Community"];
 
 #[derive(Deserialize, Default)]
 struct ResponseFilter {
@@ -47,18 +39,12 @@ fn base_fields(g: &GroupRecord) -> Vec<(&'static str, Value)> {
         ("Introduction", json!(g.introduction)),
         ("Notification", json!(g.notification)),
         ("FaceUrl", json!(g.face_url)),
-        (
-            "Owner_Account",
-            json!(g.owner_account.clone().unwrap_or_default()),
-        ),
+        ("Owner_Account", json!(g.owner_account.clone().unwrap_or_default())),
         ("CreateTime", json!(g.create_time)),
         ("InfoSeq", json!(g.info_seq)),
         ("LastInfoTime", json!(g.last_info_time)),
         ("ApplyJoinOption", json!(g.apply_join_option)),
-        (
-            "MuteAllMember",
-            json!(if g.mute_all { "On" } else { "Off" }),
-        ),
+        ("MuteAllMember", json!(if g.mute_all { "On" } else { "Off" })),
     ]
 }
 
@@ -71,9 +57,7 @@ fn render(g: &GroupRecord, filter: &ResponseFilter) -> Value {
         let wanted = match &filter.base {
             None => true,
             // The legacy name selects the renamed field.
-            Some(list) => list
-                .iter()
-                .any(|f| f == name || (name == "MuteAllMember" && f == "ShutUpAllMember")),
+            Some(list) => list.iter().any(|f| f == name || (name == "MuteAllMember" && f == "ShutUpAllMember")),
         };
         if wanted {
             out.insert(name.into(), value);
@@ -82,12 +66,7 @@ fn render(g: &GroupRecord, filter: &ResponseFilter) -> Value {
     let data: Vec<Value> = g
         .app_defined_data
         .iter()
-        .filter(|(k, _)| {
-            filter
-                .app_defined
-                .as_ref()
-                .is_none_or(|keys| keys.contains(k))
-        })
+        .filter(|(k, _)| filter.app_defined.as_ref().is_none_or(|keys| keys.contains(k)))
         .map(|(k, v)| json!({"Key": k, "Value": v}))
         .collect();
     if !data.is_empty() || filter.app_defined.is_none() {
@@ -98,21 +77,10 @@ fn render(g: &GroupRecord, filter: &ResponseFilter) -> Value {
 
 pub(super) async fn get_group_info(call: Call<'_>) -> ImResult<Reply> {
     let req: InfoRequest = call.request()?;
-    super::validate::batch(
-        "GroupIdList",
-        req.group_ids.len(),
-        MAX_GROUPS_PER_INFO,
-        code::GROUP_BAD_PARAM,
-    )?;
+    super::validate::batch("GroupIdList", req.group_ids.len(), MAX_GROUPS_PER_INFO, code::GROUP_BAD_PARAM)?;
     let mut infos = Vec::with_capacity(req.group_ids.len());
     for id in &req.group_ids {
-        let info = match call
-            .ctx
-            .store
-            .group(call.sdkappid(), id)
-            .await
-            .map_err(|e| call.internal(e))?
-        {
+        let info = match call.ctx.store.group(call.sdkappid(), id).await.map_err(|e| call.internal(e))? {
             Some(group) => render(&group, &req.filter),
             None => {
                 let e = group_not_found(id);
@@ -154,11 +122,7 @@ pub(super) async fn get_appid_group_list(call: Call<'_>) -> ImResult<Reply> {
         .group_page(call.sdkappid(), group_type, req.next, req.limit)
         .await
         .map_err(|e| call.internal(e))?;
-    let ids: Vec<Value> = page
-        .group_ids
-        .iter()
-        .map(|id| json!({"GroupId": id}))
-        .collect();
+    let ids: Vec<Value> = page.group_ids.iter().map(|id| json!({"GroupId": id})).collect();
     Ok(reply([
         ("TotalCount", json!(page.total)),
         ("GroupIdList", Value::Array(ids)),

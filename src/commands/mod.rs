@@ -33,10 +33,7 @@ pub struct Context {
 impl Context {
     /// Unix seconds now.
     pub fn now(&self) -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0)
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
     }
 }
 
@@ -67,35 +64,22 @@ pub struct ServiceCodes {
 impl ServiceCodes {
     pub fn of(service: &str) -> Self {
         match service {
-            "im_open_login_svc" => Self {
-                parse: code::JSON_PARSE,
-                bad_param: code::ACCOUNT_BAD_PARAM,
-                internal: code::ACCOUNT_INTERNAL,
-            },
-            "profile" => Self {
-                parse: code::JSON_PARSE,
-                bad_param: code::PROFILE_BAD_PARAM,
-                internal: code::PROFILE_INTERNAL,
-            },
-            s if is_group_service(s) => Self {
-                parse: code::GROUP_JSON_PARSE,
-                bad_param: code::GROUP_BAD_PARAM,
-                internal: code::GROUP_INTERNAL,
-            },
-            _ => Self {
-                parse: code::JSON_PARSE,
-                bad_param: code::BAD_HTTP_REQUEST,
-                internal: code::BAD_HTTP_REQUEST,
-            },
+            "im_open_login_svc" => {
+                Self { parse: code::JSON_PARSE, bad_param: code::ACCOUNT_BAD_PARAM, internal: code::ACCOUNT_INTERNAL }
+            }
+            "profile" => {
+                Self { parse: code::JSON_PARSE, bad_param: code::PROFILE_BAD_PARAM, internal: code::PROFILE_INTERNAL }
+            }
+            s if is_group_service(s) => {
+                Self { parse: code::GROUP_JSON_PARSE, bad_param: code::GROUP_BAD_PARAM, internal: code::GROUP_INTERNAL }
+            }
+            _ => Self { parse: code::JSON_PARSE, bad_param: code::BAD_HTTP_REQUEST, internal: code::BAD_HTTP_REQUEST },
         }
     }
 }
 
 fn is_group_service(service: &str) -> bool {
-    matches!(
-        service,
-        "group_open_http_svc" | "group_open_avchatroom_http_svc" | "group_open_attr_http_svc"
-    )
+    matches!(service, "group_open_http_svc" | "group_open_avchatroom_http_svc" | "group_open_attr_http_svc")
 }
 
 impl Command {
@@ -115,10 +99,7 @@ impl Command {
             ("group_open_http_svc", "modify_group_base_info") => ModifyGroupBaseInfo,
             ("group_open_http_svc", "get_appid_group_list") => GetAppidGroupList,
             (s, c) if is_group_service(s) => {
-                return Err(ImError::new(
-                    code::GROUP_UNKNOWN_COMMAND,
-                    format!("command {s}/{c} is not supported"),
-                ));
+                return Err(ImError::new(code::GROUP_UNKNOWN_COMMAND, format!("command {s}/{c} is not supported")));
             }
             (s, c) => {
                 return Err(ImError::new(
@@ -147,31 +128,19 @@ pub async fn dispatch(
     let cmd = Command::lookup(service, command)?;
     let codes = ServiceCodes::of(service);
     if !cmd.allows(principal) {
-        return Err(ImError::new(
-            code::NOT_APP_ADMIN,
-            format!("{service}/{command} needs an App administrator"),
-        ));
+        return Err(ImError::new(code::NOT_APP_ADMIN, format!("{service}/{command} needs an App administrator")));
     }
     // Tencent asks for `{}` when there are no parameters; an empty body means the same.
     let body: Value = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Object(Map::new())
     } else {
-        serde_json::from_slice(body).map_err(|e| {
-            ImError::new(codes.parse, format!("request body is not valid JSON: {e}"))
-        })?
+        serde_json::from_slice(body)
+            .map_err(|e| ImError::new(codes.parse, format!("request body is not valid JSON: {e}")))?
     };
     if !body.is_object() {
-        return Err(ImError::new(
-            codes.parse,
-            "request body must be a JSON object",
-        ));
+        return Err(ImError::new(codes.parse, "request body must be a JSON object"));
     }
-    let call = Call {
-        ctx,
-        principal,
-        codes,
-        body,
-    };
+    let call = Call { ctx, principal, codes, body };
     match cmd {
         Command::AccountImport => account::import(call).await,
         Command::MultiAccountImport => account::multi_import(call).await,
@@ -202,8 +171,7 @@ impl Call<'_> {
 
     /// Decodes the body into the command's request type; mismatches are bad parameters.
     pub fn request<T: DeserializeOwned>(&self) -> ImResult<T> {
-        T::deserialize(&self.body)
-            .map_err(|e| ImError::new(self.codes.bad_param, format!("invalid request: {e}")))
+        T::deserialize(&self.body).map_err(|e| ImError::new(self.codes.bad_param, format!("invalid request: {e}")))
     }
 
     pub fn bad_param(&self, info: impl Into<std::borrow::Cow<'static, str>>) -> ImError {

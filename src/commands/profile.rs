@@ -27,28 +27,19 @@ enum TagKind {
 fn standard_tag(tag: &str) -> Option<TagKind> {
     use TagKind::*;
     Some(match tag {
-        "Tag_Profile_IM_Nick"
-        | "Tag_Profile_IM_Image"
-        | "Tag_Profile_IM_Location"
-        | "Tag_Profile_IM_SelfSignature" => Text,
+        "Tag_Profile_IM_Nick" | "Tag_Profile_IM_Image" | "Tag_Profile_IM_Location" | "Tag_Profile_IM_SelfSignature" => {
+            Text
+        }
         "Tag_Profile_IM_BirthDay"
         | "Tag_Profile_IM_Language"
         | "Tag_Profile_IM_MsgSettings"
         | "Tag_Profile_IM_Level"
         | "Tag_Profile_IM_Role" => Number,
-        "Tag_Profile_IM_Gender" => OneOf(&[
-            "Gender_Type_Unknown",
-            "Gender_Type_Female",
-            "Gender_Type_Male",
-        ]),
-        "Tag_Profile_IM_AllowType" => OneOf(&[
-            "AllowType_Type_NeedConfirm",
-            "AllowType_Type_AllowAny",
-            "AllowType_Type_DenyAny",
-        ]),
-        "Tag_Profile_IM_AdminForbidType" => {
-            OneOf(&["AdminForbid_Type_None", "AdminForbid_Type_SendOut"])
+        "Tag_Profile_IM_Gender" => OneOf(&["Gender_Type_Unknown", "Gender_Type_Female", "Gender_Type_Male"]),
+        "Tag_Profile_IM_AllowType" => {
+            OneOf(&["AllowType_Type_NeedConfirm", "AllowType_Type_AllowAny", "AllowType_Type_DenyAny"])
         }
+        "Tag_Profile_IM_AdminForbidType" => OneOf(&["AdminForbid_Type_None", "AdminForbid_Type_SendOut"]),
         _ => return None,
     })
 }
@@ -63,14 +54,9 @@ fn default_value(tag: &str) -> Value {
 }
 
 fn check_tag_name(tag: &str) -> ImResult<()> {
-    let custom = tag
-        .strip_prefix(CUSTOM_PREFIX)
-        .is_some_and(|name| !name.is_empty());
+    let custom = tag.strip_prefix(CUSTOM_PREFIX).is_some_and(|name| !name.is_empty());
     if standard_tag(tag).is_none() && !custom {
-        return Err(ImError::new(
-            code::PROFILE_UNKNOWN_TAG,
-            format!("profile tag {tag:?} does not exist"),
-        ));
+        return Err(ImError::new(code::PROFILE_UNKNOWN_TAG, format!("profile tag {tag:?} does not exist")));
     }
     Ok(())
 }
@@ -78,22 +64,13 @@ fn check_tag_name(tag: &str) -> ImResult<()> {
 /// Checks `value` against the tag's type and limits; returns the value to store.
 pub fn check_tag_value(tag: &str, value: &Value) -> ImResult<Value> {
     check_tag_name(tag)?;
-    let mismatch = || {
-        ImError::new(
-            code::PROFILE_TYPE_MISMATCH,
-            format!("{tag} has a value of the wrong type"),
-        )
-    };
+    let mismatch = || ImError::new(code::PROFILE_TYPE_MISMATCH, format!("{tag} has a value of the wrong type"));
     match (standard_tag(tag), value) {
-        (Some(TagKind::Number), Value::Number(n))
-            if n.as_u64().is_some_and(|n| n <= u64::from(u32::MAX)) =>
-        {
+        (Some(TagKind::Number), Value::Number(n)) if n.as_u64().is_some_and(|n| n <= u64::from(u32::MAX)) => {
             Ok(value.clone())
         }
         (Some(TagKind::Number), _) => Err(mismatch()),
-        (Some(TagKind::OneOf(allowed)), Value::String(s)) if allowed.contains(&s.as_str()) => {
-            Ok(value.clone())
-        }
+        (Some(TagKind::OneOf(allowed)), Value::String(s)) if allowed.contains(&s.as_str()) => Ok(value.clone()),
         (Some(TagKind::OneOf(allowed)), Value::String(s)) => Err(ImError::new(
             code::PROFILE_BAD_VALUE,
             format!("{tag} cannot be {s:?}; it is one of {}", allowed.join(", ")),
@@ -136,10 +113,7 @@ struct GetRequest {
 pub(super) async fn set(call: Call<'_>) -> ImResult<Reply> {
     let req: SetRequest = call.request()?;
     if req.from_account.is_empty() {
-        return Err(ImError::new(
-            code::PROFILE_NO_ACCOUNT,
-            "From_Account is required",
-        ));
+        return Err(ImError::new(code::PROFILE_NO_ACCOUNT, "From_Account is required"));
     }
     if req.items.is_empty() {
         return Err(call.bad_param("ProfileItem is empty"));
@@ -147,12 +121,7 @@ pub(super) async fn set(call: Call<'_>) -> ImResult<Reply> {
     let items = req
         .items
         .iter()
-        .map(|item| {
-            Ok((
-                item.tag.clone(),
-                check_tag_value(&item.tag, &item.value)?.to_string(),
-            ))
-        })
+        .map(|item| Ok((item.tag.clone(), check_tag_value(&item.tag, &item.value)?.to_string())))
         .collect::<ImResult<Vec<_>>>()?;
     let store = &call.ctx.store;
     let exists = store
@@ -165,35 +134,21 @@ pub(super) async fn set(call: Call<'_>) -> ImResult<Reply> {
             format!("account {:?} does not exist", req.from_account),
         ));
     }
-    store
-        .set_profile(call.sdkappid(), &req.from_account, &items)
-        .await
-        .map_err(|e| call.internal(e))?;
+    store.set_profile(call.sdkappid(), &req.from_account, &items).await.map_err(|e| call.internal(e))?;
     Ok(reply([("ErrorDisplay", json!(""))]))
 }
 
 pub(super) async fn get(call: Call<'_>) -> ImResult<Reply> {
     let req: GetRequest = call.request()?;
     if req.to_account.is_empty() {
-        return Err(ImError::new(
-            code::PROFILE_NO_ACCOUNT,
-            "To_Account is required",
-        ));
+        return Err(ImError::new(code::PROFILE_NO_ACCOUNT, "To_Account is required"));
     }
-    validate::batch(
-        "To_Account",
-        req.to_account.len(),
-        MAX_ACCOUNTS,
-        code::PROFILE_BAD_PARAM,
-    )?;
+    validate::batch("To_Account", req.to_account.len(), MAX_ACCOUNTS, code::PROFILE_BAD_PARAM)?;
     for tag in &req.tag_list {
         check_tag_name(tag)?;
     }
     let store = &call.ctx.store;
-    let existing = store
-        .existing_accounts(call.sdkappid(), &req.to_account)
-        .await
-        .map_err(|e| call.internal(e))?;
+    let existing = store.existing_accounts(call.sdkappid(), &req.to_account).await.map_err(|e| call.internal(e))?;
     let mut items = Vec::with_capacity(req.to_account.len());
     let mut failed = Vec::new();
     for account in &req.to_account {
@@ -203,25 +158,15 @@ pub(super) async fn get(call: Call<'_>) -> ImResult<Reply> {
                               "ResultInfo": "account does not exist"}));
             continue;
         }
-        let stored = store
-            .profile(call.sdkappid(), account)
-            .await
-            .map_err(|e| call.internal(e))?;
+        let stored = store.profile(call.sdkappid(), account).await.map_err(|e| call.internal(e))?;
         let stored: HashMap<String, Value> = stored
             .into_iter()
-            .map(|(tag, text)| {
-                (
-                    tag,
-                    serde_json::from_str(&text).unwrap_or(Value::String(text)),
-                )
-            })
+            .map(|(tag, text)| (tag, serde_json::from_str(&text).unwrap_or(Value::String(text))))
             .collect();
         let profile: Vec<Value> = if req.tag_list.is_empty() {
             let mut all: Vec<_> = stored.iter().collect();
             all.sort_by(|a, b| a.0.cmp(b.0));
-            all.into_iter()
-                .map(|(tag, value)| json!({"Tag": tag, "Value": value}))
-                .collect()
+            all.into_iter().map(|(tag, value)| json!({"Tag": tag, "Value": value})).collect()
         } else {
             req.tag_list
                 .iter()
@@ -230,9 +175,5 @@ pub(super) async fn get(call: Call<'_>) -> ImResult<Reply> {
         };
         items.push(json!({"To_Account": account, "ProfileItem": profile, "ResultCode": 0, "ResultInfo": ""}));
     }
-    Ok(reply([
-        ("UserProfileItem", Value::Array(items)),
-        ("Fail_Account", json!(failed)),
-        ("ErrorDisplay", json!("")),
-    ]))
+    Ok(reply([("UserProfileItem", Value::Array(items)), ("Fail_Account", json!(failed)), ("ErrorDisplay", json!(""))]))
 }

@@ -11,10 +11,7 @@ pub fn user_id(id: &str) -> Result<(), String> {
         return Err("UserID is empty".into());
     }
     if id.len() > MAX_USER_ID_BYTES {
-        return Err(format!(
-            "UserID is {} bytes; at most {MAX_USER_ID_BYTES} are allowed",
-            id.len()
-        ));
+        return Err(format!("UserID is {} bytes; at most {MAX_USER_ID_BYTES} are allowed", id.len()));
     }
     if id.chars().any(char::is_control) {
         return Err("UserID contains a control character".into());
@@ -25,13 +22,7 @@ pub fn user_id(id: &str) -> Result<(), String> {
 /// Fails with `code` when `value` is longer than `limit` bytes.
 pub fn max_bytes(field: &str, value: &str, limit: usize, code: u32) -> Result<(), ImError> {
     if value.len() > limit {
-        return Err(ImError::new(
-            code,
-            format!(
-                "{field} is {} bytes; at most {limit} are allowed",
-                value.len()
-            ),
-        ));
+        return Err(ImError::new(code, format!("{field} is {} bytes; at most {limit} are allowed", value.len())));
     }
     Ok(())
 }
@@ -42,10 +33,7 @@ pub fn batch(field: &str, count: usize, limit: usize, code: u32) -> Result<(), I
         return Err(ImError::new(code, format!("{field} is empty")));
     }
     if count > limit {
-        return Err(ImError::new(
-            code,
-            format!("{field} has {count} entries; at most {limit} are allowed"),
-        ));
+        return Err(ImError::new(code, format!("{field} has {count} entries; at most {limit} are allowed")));
     }
     Ok(())
 }

@@ -80,19 +80,10 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes an account and its profile; returns false when there was no such account.
     async fn delete_account(&self, sdkappid: u64, user_id: &str) -> StoreResult<bool>;
     /// Which of `user_ids` are imported accounts.
-    async fn existing_accounts(
-        &self,
-        sdkappid: u64,
-        user_ids: &[String],
-    ) -> StoreResult<HashSet<String>>;
+    async fn existing_accounts(&self, sdkappid: u64, user_ids: &[String]) -> StoreResult<HashSet<String>>;
 
     /// Sets profile tags; each value is JSON text.
-    async fn set_profile(
-        &self,
-        sdkappid: u64,
-        user_id: &str,
-        items: &[(String, String)],
-    ) -> StoreResult<()>;
+    async fn set_profile(&self, sdkappid: u64, user_id: &str, items: &[(String, String)]) -> StoreResult<()>;
     /// All stored tags of a profile as (tag, JSON text).
     async fn profile(&self, sdkappid: u64, user_id: &str) -> StoreResult<Vec<(String, String)>>;
 
@@ -103,13 +94,7 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a group; returns false when there was no such group.
     async fn delete_group(&self, sdkappid: u64, group_id: &str) -> StoreResult<bool>;
     /// Groups of one type after cursor `after` (0 = from the start).
-    async fn group_page(
-        &self,
-        sdkappid: u64,
-        group_type: &str,
-        after: u64,
-        limit: u32,
-    ) -> StoreResult<GroupPage>;
+    async fn group_page(&self, sdkappid: u64, group_type: &str, after: u64, limit: u32) -> StoreResult<GroupPage>;
 }
 
 /// Opens the database named by `url`, creating it if needed, and applies migrations.

@@ -31,10 +31,7 @@ fn get_u64(row: &AnyRow, col: &str) -> StoreResult<u64> {
 }
 
 fn placeholders(from: usize, count: usize) -> String {
-    (from..from + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(",")
+    (from..from + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(",")
 }
 
 const GROUP_COLUMNS: &str = "sdkappid, group_id, group_type, name, introduction, notification, face_url, \
@@ -68,11 +65,9 @@ fn defined_data_json(group: &GroupRecord) -> String {
 #[async_trait]
 impl Store for SqlStore {
     async fn apps(&self) -> StoreResult<Vec<AppRecord>> {
-        let rows = sqlx::query(
-            "SELECT sdkappid, secret_key, development, created_at FROM apps ORDER BY created_at",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query("SELECT sdkappid, secret_key, development, created_at FROM apps ORDER BY created_at")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(AppRecord {
@@ -101,10 +96,7 @@ impl Store for SqlStore {
 
     async fn replace_admins(&self, sdkappid: u64, admins: &[String]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM app_admins WHERE sdkappid = $1")
-            .bind(db(sdkappid))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("DELETE FROM app_admins WHERE sdkappid = $1").bind(db(sdkappid)).execute(&mut *tx).await?;
         for admin in admins {
             sqlx::query("INSERT INTO app_admins (sdkappid, user_id) VALUES ($1, $2)")
                 .bind(db(sdkappid))
@@ -117,15 +109,11 @@ impl Store for SqlStore {
     }
 
     async fn admins(&self, sdkappid: u64) -> StoreResult<Vec<String>> {
-        let rows =
-            sqlx::query("SELECT user_id FROM app_admins WHERE sdkappid = $1 ORDER BY user_id")
-                .bind(db(sdkappid))
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(rows
-            .iter()
-            .map(|r| r.try_get("user_id"))
-            .collect::<Result<_, _>>()?)
+        let rows = sqlx::query("SELECT user_id FROM app_admins WHERE sdkappid = $1 ORDER BY user_id")
+            .bind(db(sdkappid))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|r| r.try_get("user_id")).collect::<Result<_, _>>()?)
     }
 
     async fn import_account(&self, sdkappid: u64, user_id: &str, now: u64) -> StoreResult<bool> {
@@ -156,11 +144,7 @@ impl Store for SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn existing_accounts(
-        &self,
-        sdkappid: u64,
-        user_ids: &[String],
-    ) -> StoreResult<HashSet<String>> {
+    async fn existing_accounts(&self, sdkappid: u64, user_ids: &[String]) -> StoreResult<HashSet<String>> {
         if user_ids.is_empty() {
             return Ok(HashSet::new());
         }
@@ -173,18 +157,10 @@ impl Store for SqlStore {
             query = query.bind(id);
         }
         let rows = query.fetch_all(&self.pool).await?;
-        Ok(rows
-            .iter()
-            .map(|r| r.try_get("user_id"))
-            .collect::<Result<_, _>>()?)
+        Ok(rows.iter().map(|r| r.try_get("user_id")).collect::<Result<_, _>>()?)
     }
 
-    async fn set_profile(
-        &self,
-        sdkappid: u64,
-        user_id: &str,
-        items: &[(String, String)],
-    ) -> StoreResult<()> {
+    async fn set_profile(&self, sdkappid: u64, user_id: &str, items: &[(String, String)]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         for (tag, value) in items {
             sqlx::query(
@@ -203,16 +179,12 @@ impl Store for SqlStore {
     }
 
     async fn profile(&self, sdkappid: u64, user_id: &str) -> StoreResult<Vec<(String, String)>> {
-        let rows = sqlx::query(
-            "SELECT tag, value FROM profiles WHERE sdkappid = $1 AND user_id = $2 ORDER BY tag",
-        )
-        .bind(db(sdkappid))
-        .bind(user_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("tag")?, r.try_get("value")?)))
-            .collect()
+        let rows = sqlx::query("SELECT tag, value FROM profiles WHERE sdkappid = $1 AND user_id = $2 ORDER BY tag")
+            .bind(db(sdkappid))
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("tag")?, r.try_get("value")?))).collect()
     }
 
     async fn insert_group(&self, g: &GroupRecord) -> StoreResult<bool> {
@@ -241,14 +213,8 @@ impl Store for SqlStore {
     }
 
     async fn group(&self, sdkappid: u64, group_id: &str) -> StoreResult<Option<GroupRecord>> {
-        let sql = format!(
-            "SELECT {GROUP_COLUMNS} FROM chat_groups WHERE sdkappid = $1 AND group_id = $2"
-        );
-        let row = sqlx::query(&sql)
-            .bind(db(sdkappid))
-            .bind(group_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let sql = format!("SELECT {GROUP_COLUMNS} FROM chat_groups WHERE sdkappid = $1 AND group_id = $2");
+        let row = sqlx::query(&sql).bind(db(sdkappid)).bind(group_id).fetch_optional(&self.pool).await?;
         row.as_ref().map(group_from_row).transpose()
     }
 
@@ -284,13 +250,7 @@ impl Store for SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn group_page(
-        &self,
-        sdkappid: u64,
-        group_type: &str,
-        after: u64,
-        limit: u32,
-    ) -> StoreResult<GroupPage> {
+    async fn group_page(&self, sdkappid: u64, group_type: &str, after: u64, limit: u32) -> StoreResult<GroupPage> {
         let rows = sqlx::query(
             "SELECT id, group_id FROM chat_groups WHERE sdkappid = $1 AND group_type = $2 AND id > $3 ORDER BY id LIMIT $4",
         )
@@ -300,14 +260,12 @@ impl Store for SqlStore {
         .bind(i64::from(limit) + 1)
         .fetch_all(&self.pool)
         .await?;
-        let total: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM chat_groups WHERE sdkappid = $1 AND group_type = $2",
-        )
-        .bind(db(sdkappid))
-        .bind(group_type)
-        .fetch_one(&self.pool)
-        .await?
-        .try_get("n")?;
+        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM chat_groups WHERE sdkappid = $1 AND group_type = $2")
+            .bind(db(sdkappid))
+            .bind(group_type)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
         let has_more = rows.len() > limit as usize;
         let page = &rows[..rows.len().min(limit as usize)];
         let next = match (has_more, page.last()) {
@@ -315,10 +273,7 @@ impl Store for SqlStore {
             _ => None,
         };
         Ok(GroupPage {
-            group_ids: page
-                .iter()
-                .map(|r| r.try_get("group_id"))
-                .collect::<Result<_, _>>()?,
+            group_ids: page.iter().map(|r| r.try_get("group_id")).collect::<Result<_, _>>()?,
             next,
             total: u64::try_from(total).unwrap_or(0),
         })

@@ -15,27 +15,16 @@ pub(super) async fn open(url: &str, max_connections: u32) -> StoreResult<SqlStor
         .trim_start_matches("sqlite:")
         .trim_start_matches("//")
         .split_once('?')
-        .unwrap_or((
-            url.trim_start_matches("sqlite:").trim_start_matches("//"),
-            "",
-        ));
+        .unwrap_or((url.trim_start_matches("sqlite:").trim_start_matches("//"), ""));
     let in_memory = path == ":memory:" || query.contains("mode=memory");
     if !in_memory {
-        if let Some(dir) = Path::new(path)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                sqlx::Error::Configuration(format!("cannot create {}: {e}", dir.display()).into())
-            })?;
+        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| sqlx::Error::Configuration(format!("cannot create {}: {e}", dir.display()).into()))?;
         }
     }
     // rwc: create the file if it is missing.
-    let url = if query.is_empty() {
-        format!("sqlite://{path}?mode=rwc")
-    } else {
-        format!("sqlite://{path}?{query}")
-    };
+    let url = if query.is_empty() { format!("sqlite://{path}?mode=rwc") } else { format!("sqlite://{path}?{query}") };
     let pool = AnyPoolOptions::new()
         .max_connections(if in_memory { 1 } else { max_connections })
         .after_connect(|conn, _| {

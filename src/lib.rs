@@ -16,4 +16,5 @@ pub mod auth;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod room;
 pub mod store;

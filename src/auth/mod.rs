@@ -1,6 +1,7 @@
 //! Who is calling: UserSig verification against the registered apps, and the resulting
 //! [`Principal`] that commands check.
 
+pub mod ticket;
 pub mod usersig;
 
 use std::collections::HashMap;

@@ -1,0 +1,146 @@
+//! The per-SDK-instance delivery queue.
+//!
+//! Rooms `offer` items without waiting; the instance's session task drains the queue and
+//! writes what it finds in one go. The queue is bounded: when it is full, the lowest-priority
+//! queued item below the new one is shed (Lowest, then Low, then Normal); if none is lower, the
+//! new item is shed. A member that keeps shedding is behind for good and is told to
+//! disconnect (`lagging`). The outbox outlives a socket: after a reconnect the new session
+//! drains the same queue, so a member keeps its rooms.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use bytes::Bytes;
+use tokio::sync::Notify;
+
+use super::item::{Priority, PushItem};
+
+/// Something a session must write: a room item, or a ready frame (a late reply, a kick).
+#[derive(Debug, Clone)]
+pub enum Outgoing {
+    Item(Arc<PushItem>),
+    Frame(Bytes),
+}
+
+impl Outgoing {
+    fn priority(&self) -> Priority {
+        match self {
+            Outgoing::Item(item) => item.priority,
+            Outgoing::Frame(_) => Priority::High,
+        }
+    }
+}
+
+pub struct Outbox {
+    queue: std::sync::Mutex<VecDeque<Outgoing>>,
+    capacity: usize,
+    ready: Notify,
+    shed: AtomicU64,
+    shed_in_a_row: AtomicU64,
+    lagging: AtomicBool,
+    /// Items shed in a row before the member counts as lagging.
+    lag_limit: u64,
+}
+
+impl Outbox {
+    pub fn new(capacity: usize) -> Arc<Self> {
+        Arc::new(Self {
+            queue: std::sync::Mutex::new(VecDeque::with_capacity(capacity.min(16))),
+            capacity: capacity.max(1),
+            ready: Notify::new(),
+            shed: AtomicU64::new(0),
+            shed_in_a_row: AtomicU64::new(0),
+            lagging: AtomicBool::new(false),
+            lag_limit: capacity as u64 * 4,
+        })
+    }
+
+    /// Queues `out` without waiting; sheds by priority when full. Returns false if `out`
+    /// itself was shed.
+    pub fn offer(&self, out: Outgoing) -> bool {
+        let mut queue = self.queue.lock().expect("outbox lock");
+        let accepted = if queue.len() < self.capacity || matches!(out, Outgoing::Frame(_)) {
+            queue.push_back(out);
+            true
+        } else {
+            let new_priority = out.priority();
+            let victim = queue
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.priority() < new_priority)
+                .min_by_key(|(_, o)| o.priority())
+                .map(|(i, _)| i);
+            if let Some(i) = victim {
+                queue.remove(i);
+                queue.push_back(out);
+            }
+            self.shed.fetch_add(1, Ordering::Relaxed);
+            if self.shed_in_a_row.fetch_add(1, Ordering::Relaxed) + 1 >= self.lag_limit {
+                self.lagging.store(true, Ordering::Relaxed);
+            }
+            victim.is_some()
+        };
+        drop(queue);
+        self.ready.notify_one();
+        accepted
+    }
+
+    /// Takes everything queued, oldest first.
+    pub fn drain(&self) -> Vec<Outgoing> {
+        let mut queue = self.queue.lock().expect("outbox lock");
+        self.shed_in_a_row.store(0, Ordering::Relaxed);
+        queue.drain(..).collect()
+    }
+
+    /// Waits until something is queued (returns at once if something already is).
+    pub async fn ready(&self) {
+        self.ready.notified().await
+    }
+
+    /// True once the member has been behind for so long that it should be disconnected.
+    pub fn is_lagging(&self) -> bool {
+        self.lagging.load(Ordering::Relaxed)
+    }
+
+    pub fn shed_count(&self) -> u64 {
+        self.shed.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::room::item::ItemKind;
+
+    fn item(seq: u64, priority: Priority) -> Outgoing {
+        Outgoing::Item(Arc::new(PushItem { seq, kind: ItemKind::Message, priority, time: 0, json: Bytes::new() }))
+    }
+
+    fn seqs(out: Vec<Outgoing>) -> Vec<u64> {
+        out.into_iter().map(|o| if let Outgoing::Item(i) = o { i.seq } else { 0 }).collect()
+    }
+
+    #[test]
+    fn a_full_queue_sheds_the_lowest_priority_first() {
+        let outbox = Outbox::new(3);
+        assert!(outbox.offer(item(1, Priority::Normal)));
+        assert!(outbox.offer(item(2, Priority::Lowest)));
+        assert!(outbox.offer(item(3, Priority::Low)));
+        assert!(outbox.offer(item(4, Priority::High))); // sheds 2 (Lowest)
+        assert!(outbox.offer(item(5, Priority::Normal))); // sheds 3 (Low)
+        assert!(!outbox.offer(item(6, Priority::Lowest))); // nothing lower: shed itself
+        assert_eq!(seqs(outbox.drain()), [1, 4, 5]);
+        assert_eq!(outbox.shed_count(), 3);
+        assert!(!outbox.is_lagging());
+    }
+
+    #[test]
+    fn a_member_that_never_drains_becomes_lagging() {
+        let outbox = Outbox::new(2);
+        for seq in 0..20 {
+            outbox.offer(item(seq, Priority::Normal));
+        }
+        assert!(outbox.is_lagging());
+    }
+}

@@ -1,0 +1,282 @@
+//! One live room: members, sequence numbers, recent items, frequency control.
+//!
+//! All state sits behind one mutex that is never held across an `.await`. Sends are queued
+//! and decided once per tick (`tick` after the first pending send), so a burst is judged by
+//! priority as a whole and the items of a tick reach each member together.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+use tokio::sync::{oneshot, watch};
+use tokio::time::Instant;
+
+use super::frequency::FrequencyControl;
+use super::item::{EventDraft, ItemKind, MessageDraft, Priority, PushItem, event_json, message_json};
+use super::outbox::{Outbox, Outgoing};
+
+/// How a room behaves; from the server config, possibly per group later.
+#[derive(Debug, Clone)]
+pub struct RoomConfig {
+    pub max_messages_per_sec: u32,
+    pub tick: Duration,
+    pub recent_items: usize,
+    pub member_tips: bool,
+}
+
+/// Who is in the room on one SDK instance, and how items reach it.
+#[derive(Clone)]
+pub struct Member {
+    pub user_id: Option<String>,
+    pub nick: String,
+    pub avatar: String,
+    /// Push mode: items go to this outbox. `None`: the member long-polls the recent ring.
+    pub outbox: Option<Arc<Outbox>>,
+    pub joined_at: u64,
+}
+
+/// What became of a send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendOutcome {
+    Delivered { seq: u64, time: u64 },
+    /// Refused by frequency control: the sender is still told success.
+    Dropped { seq: u64, time: u64 },
+    /// The room was destroyed before the send was decided.
+    Gone,
+}
+
+struct PendingSend {
+    draft: MessageDraft,
+    reply: oneshot::Sender<SendOutcome>,
+}
+
+struct RoomState {
+    next_seq: u64,
+    members: HashMap<Arc<str>, Member>,
+    recent: VecDeque<Arc<PushItem>>,
+    frequency: FrequencyControl,
+    pending: Vec<PendingSend>,
+    flush_scheduled: bool,
+    destroyed: bool,
+    delivered: u64,
+    dropped: u64,
+}
+
+pub struct Room {
+    pub sdkappid: u64,
+    pub group_id: Arc<str>,
+    config: RoomConfig,
+    state: Mutex<RoomState>,
+    /// The next sequence number to be assigned; long-pollers wait for it to move.
+    next_seq_tx: watch::Sender<u64>,
+}
+
+/// A read of the room's recent items for a long-poll.
+pub struct Poll {
+    pub items: Vec<Arc<PushItem>>,
+    pub next_seq: u64,
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+impl Room {
+    pub fn new(sdkappid: u64, group_id: &str, config: RoomConfig) -> Arc<Self> {
+        let state = RoomState {
+            next_seq: 1,
+            members: HashMap::new(),
+            recent: VecDeque::with_capacity(config.recent_items.min(64)),
+            frequency: FrequencyControl::new(config.max_messages_per_sec),
+            pending: Vec::new(),
+            flush_scheduled: false,
+            destroyed: false,
+            delivered: 0,
+            dropped: 0,
+        };
+        Arc::new(Self {
+            sdkappid,
+            group_id: group_id.into(),
+            config,
+            state: Mutex::new(state),
+            next_seq_tx: watch::channel(1).0,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, RoomState> {
+        self.state.lock().expect("room state lock")
+    }
+
+    /// Assigns the next seq, serialises the item once, keeps it in the recent ring and offers
+    /// it to every push-mode member.
+    fn publish(&self, state: &mut RoomState, kind: ItemKind, priority: Priority, build: impl FnOnce(u64, u64) -> Value) -> u64 {
+        let seq = state.next_seq;
+        state.next_seq += 1;
+        let time = unix_now();
+        let json = Bytes::from(serde_json::to_vec(&build(seq, time)).expect("items serialise"));
+        let item = Arc::new(PushItem { seq, kind, priority, time, json });
+        if state.recent.len() >= self.config.recent_items.max(1) {
+            state.recent.pop_front();
+        }
+        state.recent.push_back(item.clone());
+        for outbox in state.members.values().filter_map(|m| m.outbox.as_ref()) {
+            outbox.offer(Outgoing::Item(item.clone()));
+        }
+        self.next_seq_tx.send_replace(state.next_seq);
+        seq
+    }
+
+    fn publish_event(&self, state: &mut RoomState, kind: ItemKind, body: Value) -> u64 {
+        let draft = EventDraft { kind, body };
+        let group_id = self.group_id.clone();
+        self.publish(state, kind, Priority::High, |seq, time| event_json(&group_id, seq, time, rand::random(), &draft))
+    }
+
+    fn online_tip_body(state: &RoomState, op_type: u32, member: &Member) -> Value {
+        let user = member.user_id.clone().unwrap_or_default();
+        json!({
+            "OpType": op_type,
+            "Operator_Account": user,
+            "List_Account": [user],
+            "MsgOperatorMemberExtraInfo": {"UserId": user, "NickName": member.nick, "ImageUrl": member.avatar},
+            "OnlineInf": {"Num": state.members.len(), "ET": 60},
+        })
+    }
+
+    /// Adds (or re-binds) an instance. Returns false if the room is gone.
+    pub fn join(&self, instance: Arc<str>, member: Member) -> bool {
+        let mut state = self.lock();
+        if state.destroyed {
+            return false;
+        }
+        let is_new = state.members.insert(instance, member.clone()).is_none();
+        if is_new && self.config.member_tips && member.user_id.is_some() {
+            let body = Self::online_tip_body(&state, 1, &member);
+            self.publish_event(&mut state, ItemKind::Tip, body);
+        }
+        true
+    }
+
+    /// Removes an instance; returns the member it was, if any.
+    pub fn leave(&self, instance: &str) -> Option<Member> {
+        let mut state = self.lock();
+        let member = state.members.remove(instance)?;
+        if self.config.member_tips && member.user_id.is_some() && !state.destroyed {
+            let body = Self::online_tip_body(&state, 2, &member);
+            self.publish_event(&mut state, ItemKind::Tip, body);
+        }
+        Some(member)
+    }
+
+    pub fn member(&self, instance: &str) -> Option<Member> {
+        self.lock().members.get(instance).cloned()
+    }
+
+    pub fn has_user(&self, user_id: &str) -> bool {
+        self.lock().members.values().any(|m| m.user_id.as_deref() == Some(user_id))
+    }
+
+    pub fn online_count(&self) -> usize {
+        self.lock().members.len()
+    }
+
+    pub fn next_seq(&self) -> u64 {
+        self.lock().next_seq
+    }
+
+    /// Counts of messages delivered and dropped by frequency control since the room loaded.
+    pub fn counters(&self) -> (u64, u64) {
+        let state = self.lock();
+        (state.delivered, state.dropped)
+    }
+
+    /// Queues a message for the next tick; resolves when frequency control has decided.
+    pub fn send(self: &Arc<Self>, draft: MessageDraft) -> oneshot::Receiver<SendOutcome> {
+        let (reply, outcome) = oneshot::channel();
+        let mut state = self.lock();
+        if state.destroyed {
+            let _ = reply.send(SendOutcome::Gone);
+            return outcome;
+        }
+        state.pending.push(PendingSend { draft, reply });
+        if !state.flush_scheduled {
+            state.flush_scheduled = true;
+            let room = self.clone();
+            let tick = self.config.tick;
+            tokio::spawn(async move {
+                tokio::time::sleep(tick).await;
+                room.flush(Instant::now());
+            });
+        }
+        outcome
+    }
+
+    /// Decides every pending send and publishes the admitted ones in arrival order.
+    pub fn flush(&self, now: Instant) {
+        let mut state = self.lock();
+        state.flush_scheduled = false;
+        let pending = std::mem::take(&mut state.pending);
+        let priorities: Vec<Priority> = pending.iter().map(|p| p.draft.priority).collect();
+        let verdict = state.frequency.decide(now, &priorities);
+        let group_id = self.group_id.clone();
+        for (send, admitted) in pending.into_iter().zip(verdict) {
+            let outcome = if admitted {
+                state.delivered += 1;
+                let draft = send.draft;
+                let seq = self.publish(&mut state, ItemKind::Message, draft.priority, |seq, time| message_json(&group_id, seq, time, &draft));
+                SendOutcome::Delivered { seq, time: unix_now() }
+            } else {
+                // A dropped message still takes a seq, so the number the sender was told is
+                // never reused for another item.
+                state.dropped += 1;
+                let seq = state.next_seq;
+                state.next_seq += 1;
+                SendOutcome::Dropped { seq, time: unix_now() }
+            };
+            let _ = send.reply.send(outcome);
+        }
+    }
+
+    /// A system notice (Event 5, OpType 255) to every member.
+    pub fn notify(&self, operator: &str, text: &str) -> Option<u64> {
+        let mut state = self.lock();
+        if state.destroyed {
+            return None;
+        }
+        let body = json!({"OpType": 255, "Operator_Account": operator, "UserDefinedField": text});
+        Some(self.publish_event(&mut state, ItemKind::Notice, body))
+    }
+
+    /// Dismisses the room: a notice (OpType 5) to everyone, then nobody is a member.
+    pub fn destroy(&self, operator: &str) -> Vec<Member> {
+        let mut state = self.lock();
+        if state.destroyed {
+            return Vec::new();
+        }
+        self.publish_event(&mut state, ItemKind::Notice, json!({"OpType": 5, "Operator_Account": operator}));
+        state.destroyed = true;
+        for pending in state.pending.drain(..) {
+            let _ = pending.reply.send(SendOutcome::Gone);
+        }
+        state.members.drain().map(|(_, m)| m).collect()
+    }
+
+    pub fn is_destroyed(&self) -> bool {
+        self.lock().destroyed
+    }
+
+    /// Items with seq >= `start_seq` still in the recent ring. `start_seq` 0 means "from now".
+    pub fn poll(&self, start_seq: u64) -> Poll {
+        let state = self.lock();
+        let from = if start_seq == 0 { state.next_seq } else { start_seq };
+        let items = state.recent.iter().filter(|i| i.seq >= from).cloned().collect();
+        Poll { items, next_seq: state.next_seq }
+    }
+
+    /// Watches the next sequence number (changes when an item is published).
+    pub fn watch_seq(&self) -> watch::Receiver<u64> {
+        self.next_seq_tx.subscribe()
+    }
+}

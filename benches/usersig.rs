@@ -12,7 +12,9 @@ fn bench(c: &mut Criterion) {
     c.bench_function("usersig_verify", |b| {
         b.iter(|| usersig::verify(black_box(&token), APPID, KEY, "administrator", NOW).unwrap())
     });
-    c.bench_function("usersig_issue", |b| b.iter(|| usersig::issue(APPID, KEY, black_box("administrator"), 86_400, NOW)));
+    c.bench_function("usersig_issue", |b| {
+        b.iter(|| usersig::issue(APPID, KEY, black_box("administrator"), 86_400, NOW))
+    });
 }
 
 criterion_group!(benches, bench);

@@ -3,17 +3,26 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use rand::Rng;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::api::{self, RestState};
+use crate::auth::ticket::TicketAuthority;
 use crate::auth::usersig::{self, DEFAULT_EXPIRE_SECS};
 use crate::auth::{AppEntry, AppRegistry};
 use crate::commands::Context;
 use crate::config::Config;
+use crate::gateway::{self, Gateway};
+use crate::presence::Presence;
+use crate::room::{RoomConfig, Rooms};
 use crate::store::{self, AppRecord, Store};
+
+/// How long shutdown waits for WebSocket sessions to finish.
+const SESSION_DRAIN: Duration = Duration::from_secs(5);
 
 /// A started server: where it listens and how to stop it.
 pub struct RunningServer {
@@ -99,15 +108,34 @@ pub fn development_banner(app: &AppEntry, addr: SocketAddr) -> String {
 pub async fn start(config: &Config, shutdown: CancellationToken) -> anyhow::Result<RunningServer> {
     let store = store::open(&config.database.url, config.database.max_connections).await?;
     let app = provision_app(config, store.as_ref()).await?;
-    let ctx = Arc::new(Context { store, apps: Arc::new(AppRegistry::new([app.clone()])) });
-    let router = api::router(RestState::new(ctx, &config.rest));
+    let room_config = RoomConfig {
+        max_messages_per_sec: config.room.max_messages_per_sec,
+        tick: Duration::from_millis(config.room.tick_ms),
+        recent_items: config.room.recent_items,
+        member_tips: config.room.member_tips,
+    };
+    let ctx = Arc::new(Context {
+        store,
+        apps: Arc::new(AppRegistry::new([app.clone()])),
+        rooms: Rooms::new(room_config),
+        presence: Presence::new(config.gateway.outbox_capacity),
+        tickets: TicketAuthority::new(),
+    });
+    let tasks = TaskTracker::new();
+    let gateway = Gateway::new(ctx.clone(), config.gateway.clone(), shutdown.clone(), tasks.clone());
+    let router = api::router(RestState::new(ctx, &config.rest)).merge(gateway::router(gateway));
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let token = shutdown.clone();
     let task = tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(token.cancelled_owned())
-            .await
+            .await;
+        // axum does not wait for upgraded WebSockets; sessions see the token and end, and
+        // we wait for them (bounded) before reporting the server stopped.
+        tasks.close();
+        let _ = tokio::time::timeout(SESSION_DRAIN, tasks.wait()).await;
+        served
     });
     tracing::info!(%addr, sdkappid = app.sdkappid, "listening");
     Ok(RunningServer { addr, app, shutdown, task })

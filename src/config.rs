@@ -23,6 +23,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub app: AppConfig,
     pub rest: RestConfig,
+    pub room: RoomSettings,
+    pub gateway: GatewayConfig,
     pub log: LogConfig,
 }
 
@@ -59,6 +61,36 @@ pub struct RestConfig {
     pub request_timeout_secs: u64,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RoomSettings {
+    /// Messages each room delivers per second at most (Tencent: 40); higher priorities win.
+    pub max_messages_per_sec: u32,
+    /// How long a room gathers sends before deciding them together, in milliseconds.
+    pub tick_ms: u64,
+    /// Items kept per room for long-polling members.
+    pub recent_items: usize,
+    /// Join and quit tips to the room; turn off for huge rooms.
+    pub member_tips: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// Seconds between the SDK's `wshello` keep-alives (sent to the SDK at login).
+    pub hello_interval_secs: u64,
+    /// How long an SDK instance keeps its rooms after its socket drops, waiting for a reconnect.
+    pub reconnect_grace_secs: u64,
+    /// Validity of the A2 session tickets issued at login, in seconds.
+    pub ticket_ttl_secs: u64,
+    /// Items queued per SDK instance before lower priorities are shed.
+    pub outbox_capacity: usize,
+    /// Server frames at least this large are sent as `COMP` + gzip when the SDK allows it.
+    pub compress_min_bytes: usize,
+    /// Seconds a socket may stay silent before it is closed (the SDK sends a keep-alive every 10 s).
+    pub idle_timeout_secs: u64,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -82,7 +114,28 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             app: AppConfig::default(),
             rest: RestConfig::default(),
+            room: RoomSettings::default(),
+            gateway: GatewayConfig::default(),
             log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for RoomSettings {
+    fn default() -> Self {
+        Self { max_messages_per_sec: 40, tick_ms: 10, recent_items: 1000, member_tips: true }
+    }
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            hello_interval_secs: 30,
+            reconnect_grace_secs: 60,
+            ticket_ttl_secs: 7 * 24 * 3600,
+            outbox_capacity: 1024,
+            compress_min_bytes: 8192,
+            idle_timeout_secs: 60,
         }
     }
 }
@@ -183,6 +236,24 @@ impl Config {
         }
         if self.rest.request_timeout_secs == 0 {
             problems.push("rest.request_timeout_secs must be at least 1".to_owned());
+        }
+        if self.room.max_messages_per_sec == 0 {
+            problems.push("room.max_messages_per_sec must be at least 1".to_owned());
+        }
+        if self.room.tick_ms == 0 || self.room.tick_ms > 1000 {
+            problems.push("room.tick_ms must be between 1 and 1000".to_owned());
+        }
+        if self.room.recent_items == 0 {
+            problems.push("room.recent_items must be at least 1".to_owned());
+        }
+        if self.gateway.outbox_capacity < 16 {
+            problems.push("gateway.outbox_capacity must be at least 16".to_owned());
+        }
+        if self.gateway.hello_interval_secs == 0
+            || self.gateway.ticket_ttl_secs == 0
+            || self.gateway.idle_timeout_secs < 15
+        {
+            problems.push("gateway intervals must be positive, and idle_timeout_secs at least 15".to_owned());
         }
         if let Err(e) = self.log.level.parse::<tracing_subscriber::EnvFilter>() {
             problems.push(format!("log.level {:?} is not a valid filter: {e}", self.log.level));

@@ -20,6 +20,8 @@ pub mod code {
     pub const UNKNOWN_COMMAND: u32 = 60009;
     pub const NOT_APP_ADMIN: u32 = 60010;
     pub const SDKAPPID_MISSING: u32 = 60012;
+    /// "Feature not enabled"; the Web SDK only logs it for the sync requests it sends itself.
+    pub const NOT_SUPPORTED: u32 = 60020;
 
     // UserSig and accounts (70xxx)
     pub const SIG_EXPIRED: u32 = 70001;
@@ -28,9 +30,11 @@ pub mod code {
     pub const SIG_MISMATCH: u32 = 70005;
     pub const SIG_IDENTIFIER_MISMATCH: u32 = 70013;
     pub const SIG_SDKAPPID_MISMATCH: u32 = 70014;
+    pub const SIG_INVALIDATED: u32 = 70052;
     pub const ACCOUNT_NOT_FOUND: u32 = 70107;
     pub const ACCOUNT_BATCH_COUNT: u32 = 70206;
     pub const ACCOUNT_BAD_PARAM: u32 = 70402;
+    pub const ACCOUNT_NOT_ADMIN: u32 = 70403;
     pub const ACCOUNT_INTERNAL: u32 = 70500;
 
     // Groups (10xxx)
@@ -46,11 +50,18 @@ pub mod code {
     pub const GROUP_ID_IN_USE: u32 = 10021;
     pub const GROUP_ID_OWNED: u32 = 10025;
 
+    pub const GROUP_OWNER_CANNOT_QUIT: u32 = 10009;
+
+    // Content (80xxx)
+    pub const MSG_TOO_LONG: u32 = 80002;
+
     // Profiles (40xxx)
     pub const PROFILE_BAD_PARAM: u32 = 40001;
     pub const PROFILE_NO_ACCOUNT: u32 = 40002;
     pub const PROFILE_ACCOUNT_NOT_FOUND: u32 = 40003;
+    pub const PROFILE_NOT_ADMIN: u32 = 40004;
     pub const PROFILE_INTERNAL: u32 = 40006;
+    pub const PROFILE_NO_WRITE: u32 = 40008;
     pub const PROFILE_UNKNOWN_TAG: u32 = 40009;
     pub const PROFILE_VALUE_TOO_LONG: u32 = 40601;
     pub const PROFILE_BAD_VALUE: u32 = 40605;

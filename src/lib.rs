@@ -16,5 +16,7 @@ pub mod auth;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod gateway;
+pub mod presence;
 pub mod room;
 pub mod store;

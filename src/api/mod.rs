@@ -101,7 +101,8 @@ async fn rest_command(
         let info = "REST API call frequency over the limit for this SDKAppID";
         return envelope::fail(&ImError::new(code::REST_FREQUENCY_LIMIT, info));
     }
-    let work = commands::dispatch(&state.ctx, &principal, &service, &command, &body);
+    let caller = commands::Caller::rest(principal);
+    let work = commands::dispatch(&state.ctx, &caller, &service, &command, &body);
     match tokio::time::timeout(state.timeout, work).await {
         Ok(result) => envelope::from_result(result),
         Err(_) => envelope::fail(&ImError::new(code::BAD_HTTP_REQUEST, "the request timed out on the server")),

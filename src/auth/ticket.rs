@@ -112,7 +112,14 @@ mod tests {
     use super::*;
 
     fn ticket(exp: u64) -> Ticket {
-        Ticket { sdkappid: 1, user_id: "alice".into(), instance: "abc".into(), inst_id: 7, expires_at: exp, generation: 0 }
+        Ticket {
+            sdkappid: 1,
+            user_id: "alice".into(),
+            instance: "abc".into(),
+            inst_id: 7,
+            expires_at: exp,
+            generation: 0,
+        }
     }
 
     #[test]
@@ -122,7 +129,11 @@ mod tests {
         assert_eq!(auth.verify("k", &text, 100).unwrap(), ticket(100));
         assert_eq!(auth.verify("k", &text, 101).unwrap_err(), TicketError::Expired);
         assert_eq!(auth.verify("other", &text, 50).unwrap_err(), TicketError::BadSignature);
-        let forged = format!("{}.{}", URL_SAFE_NO_PAD.encode(br#"{"a":1,"u":"bob","i":"x","n":1,"e":99,"g":0}"#), text.split_once('.').unwrap().1);
+        let forged = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(br#"{"a":1,"u":"bob","i":"x","n":1,"e":99,"g":0}"#),
+            text.split_once('.').unwrap().1
+        );
         assert_eq!(auth.verify("k", &forged, 50).unwrap_err(), TicketError::BadSignature);
         assert_eq!(auth.verify("k", "garbage", 50).unwrap_err(), TicketError::Malformed);
         auth.revoke_all(1, "alice");

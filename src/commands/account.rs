@@ -126,3 +126,18 @@ pub(super) async fn check(call: Call<'_>) -> ImResult<Reply> {
         .collect();
     Ok(reply([("ResultItem", Value::Array(results))]))
 }
+
+#[derive(Deserialize)]
+struct KickRequest {
+    #[serde(rename = "UserID", alias = "Identifier")]
+    user_id: String,
+}
+
+/// `kick`: every login of the user ends (`KickType` 3) and its tickets stop working.
+pub(super) async fn kick(call: Call<'_>) -> ImResult<Reply> {
+    let req: KickRequest = call.request()?;
+    validate::user_id(&req.user_id).map_err(|why| call.bad_param(why))?;
+    call.ctx.tickets.revoke_all(call.sdkappid(), &req.user_id);
+    call.ctx.presence.kick_user(call.sdkappid(), &req.user_id);
+    Ok(Reply::new())
+}

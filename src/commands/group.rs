@@ -241,6 +241,8 @@ pub(super) async fn destroy(call: Call<'_>) -> ImResult<Reply> {
     if !call.ctx.store.delete_group(call.sdkappid(), &req.group_id).await.map_err(|e| call.internal(e))? {
         return Err(group_not_found(&req.group_id));
     }
+    // Members get the "dismissed" notice and the room is gone.
+    call.ctx.rooms.destroy(call.sdkappid(), &req.group_id, call.principal.user_id().unwrap_or_default());
     Ok(Reply::new())
 }
 

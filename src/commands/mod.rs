@@ -9,6 +9,9 @@
 mod account;
 mod group;
 mod group_info;
+mod membership;
+mod message;
+pub mod msg_body;
 mod profile;
 pub mod validate;
 
@@ -17,8 +20,11 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::auth::ticket::TicketAuthority;
 use crate::auth::{AppRegistry, Principal};
 use crate::error::{ImError, ImResult, code};
+use crate::presence::{Instance, Presence};
+use crate::room::Rooms;
 use crate::store::{Store, StoreError};
 
 /// Result fields of a successful command, without the envelope.
@@ -28,6 +34,22 @@ pub type Reply = Map<String, Value>;
 pub struct Context {
     pub store: Arc<dyn Store>,
     pub apps: Arc<AppRegistry>,
+    pub rooms: Rooms,
+    pub presence: Presence,
+    pub tickets: TicketAuthority,
+}
+
+/// Who sent a command, and from which SDK instance (gateway requests only).
+pub struct Caller {
+    pub principal: Principal,
+    pub instance: Option<Arc<Instance>>,
+}
+
+impl Caller {
+    /// A REST caller: an administrator, no SDK instance.
+    pub fn rest(principal: Principal) -> Self {
+        Self { principal, instance: None }
+    }
 }
 
 impl Context {
@@ -51,6 +73,18 @@ pub enum Command {
     GetGroupInfo,
     ModifyGroupBaseInfo,
     GetAppidGroupList,
+    Kick,
+    PortraitGetAll,
+    ApplyJoinGroup,
+    ApplyJoinGroupAnonymous,
+    QuitGroup,
+    GetGroupSelfMemberInfo,
+    GetOnlineMemberNum,
+    SendGroupMsg,
+    SendGroupSystemNotification,
+    LongPollGetMsg,
+    GetMembers,
+    CheckMembers,
 }
 
 /// The error codes a service uses for a bad body, bad parameters and its own faults.
@@ -59,27 +93,27 @@ pub struct ServiceCodes {
     pub parse: u32,
     pub bad_param: u32,
     pub internal: u32,
+    pub no_permission: u32,
 }
 
 impl ServiceCodes {
     pub fn of(service: &str) -> Self {
-        match service {
+        let (parse, bad_param, internal, no_permission) = match service {
             "im_open_login_svc" => {
-                Self { parse: code::JSON_PARSE, bad_param: code::ACCOUNT_BAD_PARAM, internal: code::ACCOUNT_INTERNAL }
+                (code::JSON_PARSE, code::ACCOUNT_BAD_PARAM, code::ACCOUNT_INTERNAL, code::ACCOUNT_NOT_ADMIN)
             }
-            "profile" => {
-                Self { parse: code::JSON_PARSE, bad_param: code::PROFILE_BAD_PARAM, internal: code::PROFILE_INTERNAL }
-            }
+            "profile" => (code::JSON_PARSE, code::PROFILE_BAD_PARAM, code::PROFILE_INTERNAL, code::PROFILE_NOT_ADMIN),
             s if is_group_service(s) => {
-                Self { parse: code::GROUP_JSON_PARSE, bad_param: code::GROUP_BAD_PARAM, internal: code::GROUP_INTERNAL }
+                (code::GROUP_JSON_PARSE, code::GROUP_BAD_PARAM, code::GROUP_INTERNAL, code::GROUP_NO_PERMISSION)
             }
-            _ => Self { parse: code::JSON_PARSE, bad_param: code::BAD_HTTP_REQUEST, internal: code::BAD_HTTP_REQUEST },
-        }
+            _ => (code::JSON_PARSE, code::BAD_HTTP_REQUEST, code::BAD_HTTP_REQUEST, code::NOT_APP_ADMIN),
+        };
+        Self { parse, bad_param, internal, no_permission }
     }
 }
 
 fn is_group_service(service: &str) -> bool {
-    matches!(service, "group_open_http_svc" | "group_open_avchatroom_http_svc" | "group_open_attr_http_svc")
+    service.starts_with("group_open_")
 }
 
 impl Command {
@@ -98,6 +132,20 @@ impl Command {
             ("group_open_http_svc", "get_group_info") => GetGroupInfo,
             ("group_open_http_svc", "modify_group_base_info") => ModifyGroupBaseInfo,
             ("group_open_http_svc", "get_appid_group_list") => GetAppidGroupList,
+            ("im_open_login_svc", "kick") => Kick,
+            ("profile", "portrait_get_all") => PortraitGetAll,
+            ("group_open_http_svc", "apply_join_group") => ApplyJoinGroup,
+            ("group_open_http_noauth_svc", "apply_join_group") => ApplyJoinGroupAnonymous,
+            ("group_open_http_svc", "quit_group") => QuitGroup,
+            ("group_open_http_svc", "get_group_self_member_info") => GetGroupSelfMemberInfo,
+            ("group_open_http_svc" | "group_open_http_noauth_svc", "get_online_member_num") => GetOnlineMemberNum,
+            ("group_open_http_svc", "send_group_msg") => SendGroupMsg,
+            ("group_open_http_svc", "send_group_system_notification") => SendGroupSystemNotification,
+            ("group_open_long_polling_http_svc" | "group_open_long_polling_http_noauth_svc", "get_msg") => {
+                LongPollGetMsg
+            }
+            ("group_open_avchatroom_http_svc", "get_members") => GetMembers,
+            ("group_open_avchatroom_http_svc", "check_members") => CheckMembers,
             (s, c) if is_group_service(s) => {
                 return Err(ImError::new(code::GROUP_UNKNOWN_COMMAND, format!("command {s}/{c} is not supported")));
             }
@@ -111,24 +159,45 @@ impl Command {
         Ok(found)
     }
 
-    /// Whether `principal` may call this command. Everything so far is for administrators.
+    /// Whether `principal` may call this command.
     fn allows(self, principal: &Principal) -> bool {
-        matches!(principal, Principal::Admin { .. })
+        use Command::*;
+        match principal {
+            Principal::Admin { .. } => {
+                !matches!(self, ApplyJoinGroup | ApplyJoinGroupAnonymous | QuitGroup | LongPollGetMsg | PortraitGetAll)
+            }
+            Principal::User { .. } => matches!(
+                self,
+                PortraitSet
+                    | PortraitGetAll
+                    | ApplyJoinGroup
+                    | ApplyJoinGroupAnonymous
+                    | QuitGroup
+                    | GetGroupSelfMemberInfo
+                    | GetOnlineMemberNum
+                    | SendGroupMsg
+                    | LongPollGetMsg
+            ),
+            Principal::Guest { .. } => matches!(self, ApplyJoinGroupAnonymous | GetOnlineMemberNum | LongPollGetMsg),
+        }
     }
 }
 
-/// Runs one command for `principal` with the raw JSON `body`.
-pub async fn dispatch(
-    ctx: &Context,
-    principal: &Principal,
-    service: &str,
-    command: &str,
-    body: &[u8],
-) -> ImResult<Reply> {
+/// Runs one command for `caller` with the raw JSON `body`.
+pub async fn dispatch(ctx: &Context, caller: &Caller, service: &str, command: &str, body: &[u8]) -> ImResult<Reply> {
     let cmd = Command::lookup(service, command)?;
     let codes = ServiceCodes::of(service);
+    let principal = &caller.principal;
     if !cmd.allows(principal) {
-        return Err(ImError::new(code::NOT_APP_ADMIN, format!("{service}/{command} needs an App administrator")));
+        return Err(match principal {
+            Principal::Admin { .. } => ImError::new(codes.bad_param, format!("{service}.{command} is an SDK command")),
+            Principal::User { .. } => {
+                ImError::new(codes.no_permission, format!("{service}/{command} needs an App administrator"))
+            }
+            Principal::Guest { .. } => {
+                ImError::new(codes.no_permission, format!("{service}.{command} needs a logged-in user"))
+            }
+        });
     }
     // Tencent asks for `{}` when there are no parameters; an empty body means the same.
     let body: Value = if body.iter().all(u8::is_ascii_whitespace) {
@@ -140,7 +209,7 @@ pub async fn dispatch(
     if !body.is_object() {
         return Err(ImError::new(codes.parse, "request body must be a JSON object"));
     }
-    let call = Call { ctx, principal, codes, body };
+    let call = Call { ctx, principal, instance: caller.instance.as_ref(), codes, body };
     match cmd {
         Command::AccountImport => account::import(call).await,
         Command::MultiAccountImport => account::multi_import(call).await,
@@ -153,6 +222,18 @@ pub async fn dispatch(
         Command::ModifyGroupBaseInfo => group::modify_base_info(call).await,
         Command::GetGroupInfo => group_info::get_group_info(call).await,
         Command::GetAppidGroupList => group_info::get_appid_group_list(call).await,
+        Command::Kick => account::kick(call).await,
+        Command::PortraitGetAll => profile::get_all(call).await,
+        Command::ApplyJoinGroup => membership::join(call, false).await,
+        Command::ApplyJoinGroupAnonymous => membership::join(call, true).await,
+        Command::QuitGroup => membership::quit(call).await,
+        Command::GetGroupSelfMemberInfo => membership::self_member_info(call).await,
+        Command::GetOnlineMemberNum => membership::online_member_num(call).await,
+        Command::LongPollGetMsg => membership::long_poll(call).await,
+        Command::GetMembers => membership::get_members(call).await,
+        Command::CheckMembers => membership::check_members(call).await,
+        Command::SendGroupMsg => message::send_group_msg(call).await,
+        Command::SendGroupSystemNotification => message::send_system_notification(call).await,
     }
 }
 
@@ -160,6 +241,7 @@ pub async fn dispatch(
 pub(crate) struct Call<'a> {
     pub ctx: &'a Context,
     pub principal: &'a Principal,
+    pub instance: Option<&'a Arc<Instance>>,
     pub codes: ServiceCodes,
     body: Value,
 }

@@ -111,7 +111,16 @@ struct GetRequest {
 }
 
 pub(super) async fn set(call: Call<'_>) -> ImResult<Reply> {
-    let req: SetRequest = call.request()?;
+    let mut req: SetRequest = call.request()?;
+    // An SDK user writes its own profile only.
+    if let crate::auth::Principal::User { user_id, .. } = call.principal {
+        if req.from_account.is_empty() {
+            req.from_account = user_id.clone();
+        }
+        if &req.from_account != user_id {
+            return Err(ImError::new(code::PROFILE_NO_WRITE, "a user can only change its own profile"));
+        }
+    }
     if req.from_account.is_empty() {
         return Err(ImError::new(code::PROFILE_NO_ACCOUNT, "From_Account is required"));
     }
@@ -135,23 +144,51 @@ pub(super) async fn set(call: Call<'_>) -> ImResult<Reply> {
         ));
     }
     store.set_profile(call.sdkappid(), &req.from_account, &items).await.map_err(|e| call.internal(e))?;
+    // Messages sent from now on carry the new nick and avatar.
+    if let Some(instance) = call.instance {
+        let text = |tag: &str| req.items.iter().find(|i| i.tag == tag).and_then(|i| i.value.as_str());
+        instance.update_profile(text(TAG_NICK), text(TAG_IMAGE));
+    }
     Ok(reply([("ErrorDisplay", json!(""))]))
 }
 
 pub(super) async fn get(call: Call<'_>) -> ImResult<Reply> {
     let req: GetRequest = call.request()?;
-    if req.to_account.is_empty() {
+    lookup(&call, &req.to_account, &req.tag_list).await
+}
+
+#[derive(Deserialize)]
+struct UserItem {
+    #[serde(rename = "To_Account")]
+    to_account: String,
+}
+
+#[derive(Deserialize)]
+struct GetAllRequest {
+    #[serde(rename = "UserItem", default)]
+    users: Vec<UserItem>,
+}
+
+/// The SDK's `portrait_get_all`: every stored tag of each account, nick and avatar at least.
+pub(super) async fn get_all(call: Call<'_>) -> ImResult<Reply> {
+    let req: GetAllRequest = call.request()?;
+    let accounts: Vec<String> = req.users.into_iter().map(|u| u.to_account).collect();
+    lookup(&call, &accounts, &[]).await
+}
+
+async fn lookup(call: &Call<'_>, accounts: &[String], tags: &[String]) -> ImResult<Reply> {
+    if accounts.is_empty() {
         return Err(ImError::new(code::PROFILE_NO_ACCOUNT, "To_Account is required"));
     }
-    validate::batch("To_Account", req.to_account.len(), MAX_ACCOUNTS, code::PROFILE_BAD_PARAM)?;
-    for tag in &req.tag_list {
+    validate::batch("To_Account", accounts.len(), MAX_ACCOUNTS, code::PROFILE_BAD_PARAM)?;
+    for tag in tags {
         check_tag_name(tag)?;
     }
     let store = &call.ctx.store;
-    let existing = store.existing_accounts(call.sdkappid(), &req.to_account).await.map_err(|e| call.internal(e))?;
-    let mut items = Vec::with_capacity(req.to_account.len());
+    let existing = store.existing_accounts(call.sdkappid(), &accounts).await.map_err(|e| call.internal(e))?;
+    let mut items = Vec::with_capacity(accounts.len());
     let mut failed = Vec::new();
-    for account in &req.to_account {
+    for account in accounts {
         if !existing.contains(account) {
             failed.push(account.clone());
             items.push(json!({"To_Account": account, "ProfileItem": [], "ResultCode": code::PROFILE_ACCOUNT_NOT_FOUND,
@@ -163,13 +200,12 @@ pub(super) async fn get(call: Call<'_>) -> ImResult<Reply> {
             .into_iter()
             .map(|(tag, text)| (tag, serde_json::from_str(&text).unwrap_or(Value::String(text))))
             .collect();
-        let profile: Vec<Value> = if req.tag_list.is_empty() {
+        let profile: Vec<Value> = if tags.is_empty() {
             let mut all: Vec<_> = stored.iter().collect();
             all.sort_by(|a, b| a.0.cmp(b.0));
             all.into_iter().map(|(tag, value)| json!({"Tag": tag, "Value": value})).collect()
         } else {
-            req.tag_list
-                .iter()
+            tags.iter()
                 .map(|tag| json!({"Tag": tag, "Value": stored.get(tag).cloned().unwrap_or_else(|| default_value(tag))}))
                 .collect()
         };

@@ -103,6 +103,12 @@ impl Outbox {
         self.lagging.load(Ordering::Relaxed)
     }
 
+    /// A new socket starts with a clean slate.
+    pub fn clear_lagging(&self) {
+        self.lagging.store(false, Ordering::Relaxed);
+        self.shed_in_a_row.store(0, Ordering::Relaxed);
+    }
+
     pub fn shed_count(&self) -> u64 {
         self.shed.load(Ordering::Relaxed)
     }

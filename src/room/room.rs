@@ -34,15 +34,22 @@ pub struct Member {
     pub avatar: String,
     /// Push mode: items go to this outbox. `None`: the member long-polls the recent ring.
     pub outbox: Option<Arc<Outbox>>,
-    pub joined_at: u64,
+    /// Unix milliseconds.
+    pub joined_at_ms: u64,
 }
 
 /// What became of a send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SendOutcome {
-    Delivered { seq: u64, time: u64 },
+    Delivered {
+        seq: u64,
+        time: u64,
+    },
     /// Refused by frequency control: the sender is still told success.
-    Dropped { seq: u64, time: u64 },
+    Dropped {
+        seq: u64,
+        time: u64,
+    },
     /// The room was destroyed before the send was decided.
     Gone,
 }
@@ -111,7 +118,13 @@ impl Room {
 
     /// Assigns the next seq, serialises the item once, keeps it in the recent ring and offers
     /// it to every push-mode member.
-    fn publish(&self, state: &mut RoomState, kind: ItemKind, priority: Priority, build: impl FnOnce(u64, u64) -> Value) -> u64 {
+    fn publish(
+        &self,
+        state: &mut RoomState,
+        kind: ItemKind,
+        priority: Priority,
+        build: impl FnOnce(u64, u64) -> Value,
+    ) -> u64 {
         let seq = state.next_seq;
         state.next_seq += 1;
         let time = unix_now();
@@ -174,6 +187,23 @@ impl Room {
         self.lock().members.get(instance).cloned()
     }
 
+    /// Every member, in no particular order.
+    pub fn members(&self) -> Vec<Member> {
+        self.lock().members.values().cloned().collect()
+    }
+
+    /// The sender profile copied into messages from this instance.
+    pub fn update_member_profile(&self, instance: &str, nick: Option<&str>, avatar: Option<&str>) {
+        if let Some(member) = self.lock().members.get_mut(instance) {
+            if let Some(nick) = nick {
+                member.nick = nick.to_owned();
+            }
+            if let Some(avatar) = avatar {
+                member.avatar = avatar.to_owned();
+            }
+        }
+    }
+
     pub fn has_user(&self, user_id: &str) -> bool {
         self.lock().members.values().any(|m| m.user_id.as_deref() == Some(user_id))
     }
@@ -225,7 +255,9 @@ impl Room {
             let outcome = if admitted {
                 state.delivered += 1;
                 let draft = send.draft;
-                let seq = self.publish(&mut state, ItemKind::Message, draft.priority, |seq, time| message_json(&group_id, seq, time, &draft));
+                let seq = self.publish(&mut state, ItemKind::Message, draft.priority, |seq, time| {
+                    message_json(&group_id, seq, time, &draft)
+                });
                 SendOutcome::Delivered { seq, time: unix_now() }
             } else {
                 // A dropped message still takes a seq, so the number the sender was told is

@@ -1,0 +1,69 @@
+//! WebSocket transport for the official Tencent Web SDK (`@tencentcloud/chat` 3.x,
+//! `tim-js-sdk` >= 2.16.2, pointed here with `proxyServer`).
+//!
+//! `/binfo` carries binary frames of UTF-8 JSON, `/info` text frames; replies go back in the
+//! same frame type. Each socket is one task ([`session`]) that reads requests, writes replies
+//! and drains its SDK instance's outbox. Requests other than keep-alives run as their own tasks
+//! so that a held long-poll never delays a heartbeat (the SDK reconnects after 3 s without one).
+
+mod frame;
+mod login;
+mod session;
+mod sync_stubs;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Query, State, WebSocketUpgrade};
+use axum::response::Response;
+use axum::routing::get;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::commands::Context;
+use crate::config::GatewayConfig;
+
+/// What every session shares.
+#[derive(Clone)]
+pub struct Gateway {
+    ctx: Arc<Context>,
+    config: GatewayConfig,
+    shutdown: CancellationToken,
+    /// Sessions and their request tasks, so shutdown can wait for them.
+    tasks: TaskTracker,
+}
+
+impl Gateway {
+    pub fn new(ctx: Arc<Context>, config: GatewayConfig, shutdown: CancellationToken, tasks: TaskTracker) -> Self {
+        Self { ctx, config, shutdown, tasks }
+    }
+}
+
+/// Frame type of a socket, fixed by its path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameMode {
+    Binary,
+    Text,
+}
+
+pub fn router(gateway: Gateway) -> Router {
+    Router::new()
+        .route("/binfo", get(|g, q, ws| upgrade(g, q, ws, FrameMode::Binary)))
+        .route("/info", get(|g, q, ws| upgrade(g, q, ws, FrameMode::Text)))
+        .with_state(gateway)
+}
+
+async fn upgrade(
+    State(gateway): State<Gateway>,
+    Query(query): Query<HashMap<String, String>>,
+    ws: WebSocketUpgrade,
+    mode: FrameMode,
+) -> Response {
+    let params = session::SocketParams::from_query(&query, mode);
+    // Small buffers: an idle connection should cost little memory.
+    ws.max_message_size(256 * 1024).write_buffer_size(0).on_upgrade(move |socket| {
+        let tasks = gateway.tasks.clone();
+        tasks.track_future(session::run(gateway, socket, params))
+    })
+}

@@ -1,0 +1,240 @@
+//! One socket: read requests, write replies, drain the SDK instance's outbox.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket};
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::frame::{self, Head, Request};
+use super::{FrameMode, Gateway, sync_stubs};
+use crate::auth::AppEntry;
+use crate::commands::{self, Caller};
+use crate::error::{ImError, code};
+use crate::presence::Instance;
+use crate::room::{Outgoing, PushItem};
+
+/// What the socket URL says: `?sdkappid=…&instanceid=…&compress=gzip…`.
+pub struct SocketParams {
+    sdkappid: Option<u64>,
+    instance_id: String,
+    gzip: bool,
+    mode: FrameMode,
+}
+
+impl SocketParams {
+    pub fn from_query(query: &HashMap<String, String>, mode: FrameMode) -> Self {
+        let instance_id = query
+            .get("instanceid")
+            .filter(|id| !id.is_empty() && id.len() <= 64)
+            .cloned()
+            .unwrap_or_else(|| format!("{:032x}", rand::random::<u128>()));
+        Self {
+            sdkappid: query.get("sdkappid").and_then(|s| s.parse().ok()),
+            instance_id,
+            gzip: query.get("compress").is_some_and(|c| c == "gzip"),
+            mode,
+        }
+    }
+}
+
+/// Why a session ended.
+#[derive(Debug)]
+enum CloseReason {
+    ClientClosed,
+    Idle,
+    Lagging,
+    Shutdown,
+    SocketError,
+}
+
+/// Replies waiting to be written, per socket; request tasks block when it is full.
+const REPLY_QUEUE: usize = 256;
+
+struct Writer {
+    mode: FrameMode,
+    gzip: bool,
+    compress_min: usize,
+    push_seq: u64,
+}
+
+impl Writer {
+    fn message(&self, bytes: Bytes) -> Message {
+        match self.mode {
+            FrameMode::Text => Message::Text(String::from_utf8_lossy(&bytes).into_owned().into()),
+            FrameMode::Binary if self.gzip && bytes.len() >= self.compress_min => {
+                Message::Binary(frame::compress(&bytes))
+            }
+            FrameMode::Binary => Message::Binary(bytes),
+        }
+    }
+
+    /// Turns what the outbox held into frames: consecutive room items share one push frame.
+    fn outbox_frames(&mut self, drained: Vec<Outgoing>) -> Vec<Message> {
+        let mut messages = Vec::new();
+        let mut items: Vec<Arc<PushItem>> = Vec::new();
+        let flush = |items: &mut Vec<Arc<PushItem>>, messages: &mut Vec<Message>, writer: &mut Writer| {
+            if !items.is_empty() {
+                writer.push_seq += 1;
+                let refs: Vec<&PushItem> = items.iter().map(|i| i.as_ref()).collect();
+                messages.push(writer.message(frame::push_frame(writer.push_seq, &refs)));
+                items.clear();
+            }
+        };
+        for out in drained {
+            match out {
+                Outgoing::Item(item) => items.push(item),
+                Outgoing::Frame(bytes) => {
+                    flush(&mut items, &mut messages, self);
+                    messages.push(self.message(bytes));
+                }
+            }
+        }
+        flush(&mut items, &mut messages, self);
+        messages
+    }
+}
+
+pub async fn run(gateway: Gateway, socket: WebSocket, params: SocketParams) {
+    let app = params.sdkappid.and_then(|id| gateway.ctx.apps.get(id)).cloned();
+    let sdkappid = params.sdkappid.unwrap_or_default();
+    let (instance, attachment) = gateway.ctx.presence.attach(sdkappid, &params.instance_id);
+    let span = tracing::debug_span!("session", instance = %instance.id, sdkappid);
+    let reason = {
+        let _guard = span.enter();
+        tracing::debug!("connected");
+        drop(_guard);
+        serve(&gateway, socket, &params, app, &instance).await
+    };
+    tracing::debug!(parent: &span, ?reason, "disconnected");
+    if gateway.ctx.presence.detach(&instance, attachment) {
+        let grace = Duration::from_secs(gateway.config.reconnect_grace_secs);
+        let presence_gateway = gateway.clone();
+        gateway.tasks.spawn(async move {
+            tokio::select! {
+                _ = tokio::time::sleep(grace) => {}
+                _ = presence_gateway.shutdown.cancelled() => return,
+            }
+            presence_gateway.ctx.presence.expire(&instance, attachment);
+        });
+    }
+}
+
+async fn serve(
+    gateway: &Gateway,
+    socket: WebSocket,
+    params: &SocketParams,
+    app: Option<AppEntry>,
+    instance: &Arc<Instance>,
+) -> CloseReason {
+    let (mut sink, mut stream) = socket.split();
+    let (reply_tx, mut reply_rx) = mpsc::channel::<Bytes>(REPLY_QUEUE);
+    let mut writer =
+        Writer { mode: params.mode, gzip: params.gzip, compress_min: gateway.config.compress_min_bytes, push_seq: 0 };
+    let idle = Duration::from_secs(gateway.config.idle_timeout_secs);
+    let mut deadline = Instant::now() + idle;
+    instance.outbox.clear_lagging();
+    loop {
+        let outgoing: Vec<Message> = tokio::select! {
+            incoming = stream.next() => match incoming {
+                Some(Ok(Message::Binary(bytes))) => { deadline = Instant::now() + idle; handle(gateway, &app, instance, bytes, &reply_tx).map(|b| writer.message(b)).into_iter().collect() }
+                Some(Ok(Message::Text(text))) => { deadline = Instant::now() + idle; handle(gateway, &app, instance, Bytes::from(text.as_str().to_owned()), &reply_tx).map(|b| writer.message(b)).into_iter().collect() }
+                Some(Ok(Message::Close(_))) | None => return CloseReason::ClientClosed,
+                Some(Ok(_)) => Vec::new(),
+                Some(Err(_)) => return CloseReason::SocketError,
+            },
+            Some(reply) = reply_rx.recv() => {
+                let mut batch = vec![writer.message(reply)];
+                while let Ok(more) = reply_rx.try_recv() {
+                    batch.push(writer.message(more));
+                }
+                batch
+            }
+            _ = instance.outbox.ready() => {
+                let frames = writer.outbox_frames(instance.outbox.drain());
+                if instance.outbox.is_lagging() {
+                    return CloseReason::Lagging;
+                }
+                frames
+            }
+            _ = tokio::time::sleep_until(deadline) => return CloseReason::Idle,
+            _ = gateway.shutdown.cancelled() => return CloseReason::Shutdown,
+        };
+        // Write everything at hand with one flush.
+        for message in outgoing {
+            if sink.feed(message).await.is_err() {
+                return CloseReason::SocketError;
+            }
+        }
+        if sink.flush().await.is_err() {
+            return CloseReason::SocketError;
+        }
+    }
+}
+
+/// Handles one request frame. Keep-alives are answered inline (returned); everything else
+/// runs as a task that sends its reply through `replies`.
+fn handle(
+    gateway: &Gateway,
+    app: &Option<AppEntry>,
+    instance: &Arc<Instance>,
+    bytes: Bytes,
+    replies: &mpsc::Sender<Bytes>,
+) -> Option<Bytes> {
+    let request = match Request::parse(&bytes) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::debug!(error = %e, "unreadable frame");
+            return None;
+        }
+    };
+    let (service, command) = request.service_command();
+    if matches!((service, command), ("heartbeat", "alive") | ("im_open_status", "wshello")) {
+        return Some(frame::ok_reply(&request.head, Default::default()));
+    }
+    let Some(app) = app.clone() else {
+        let err = ImError::new(code::SDKAPPID_INVALID, "the socket URL's sdkappid is not served here");
+        return Some(frame::error_reply(&request.head, &err));
+    };
+    let gateway = gateway.clone();
+    let instance = instance.clone();
+    let replies = replies.clone();
+    gateway.tasks.clone().spawn(async move {
+        let reply = match execute(&gateway, &app, &instance, &request).await {
+            Ok(fields) => frame::ok_reply(&request.head, fields),
+            Err(e) => {
+                if e.internal {
+                    tracing::error!(servcmd = %request.head.servcmd, code = e.code, info = %e.info, "request failed on the server side");
+                }
+                frame::error_reply(&request.head, &e)
+            }
+        };
+        let _ = replies.send(reply).await;
+    });
+    None
+}
+
+async fn execute(
+    gateway: &Gateway,
+    app: &AppEntry,
+    instance: &Arc<Instance>,
+    request: &Request,
+) -> Result<serde_json::Map<String, serde_json::Value>, ImError> {
+    let head: &Head = &request.head;
+    let (service, command) = request.service_command();
+    match (service, command) {
+        ("im_open_status", "wslogin") => return gateway.login(app, instance, head).await,
+        ("im_open_status", "wslogout") => return gateway.logout(app, instance, head),
+        _ => {}
+    }
+    if let Some(answer) = sync_stubs::answer(service, command) {
+        return answer;
+    }
+    let principal = gateway.authenticate(app, instance, head)?;
+    let caller = Caller { principal, instance: Some(instance.clone()) };
+    commands::dispatch(&gateway.ctx, &caller, service, command, request.body_bytes()).await
+}

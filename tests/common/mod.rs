@@ -2,6 +2,8 @@
 //! PostgreSQL (a fresh database on the server named by TEST_DATABASE_URL).
 #![allow(dead_code)]
 
+pub mod ws_client;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use roomcast::app::{self, RunningServer};

@@ -28,6 +28,8 @@ const SESSION_DRAIN: Duration = Duration::from_secs(5);
 pub struct RunningServer {
     pub addr: SocketAddr,
     pub app: AppEntry,
+    /// The live state, for operators' tools and tests.
+    pub ctx: Arc<Context>,
     shutdown: CancellationToken,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -123,7 +125,7 @@ pub async fn start(config: &Config, shutdown: CancellationToken) -> anyhow::Resu
     });
     let tasks = TaskTracker::new();
     let gateway = Gateway::new(ctx.clone(), config.gateway.clone(), shutdown.clone(), tasks.clone());
-    let router = api::router(RestState::new(ctx, &config.rest)).merge(gateway::router(gateway));
+    let router = api::router(RestState::new(ctx.clone(), &config.rest)).merge(gateway::router(gateway));
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let token = shutdown.clone();
@@ -138,5 +140,5 @@ pub async fn start(config: &Config, shutdown: CancellationToken) -> anyhow::Resu
         served
     });
     tracing::info!(%addr, sdkappid = app.sdkappid, "listening");
-    Ok(RunningServer { addr, app, shutdown, task })
+    Ok(RunningServer { addr, app, ctx, shutdown, task })
 }

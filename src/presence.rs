@@ -173,6 +173,18 @@ impl Presence {
         self.active_login.get(&(sdkappid, user.to_owned())).is_some_and(|a| &**a == instance)
     }
 
+    /// Closes the sockets of the user's logged-in instance without ending its login: the SDK
+    /// reconnects and carries on (used by operators and by reconnect tests).
+    pub fn disconnect_user(&self, sdkappid: u64, user: &str) -> bool {
+        let Some(id) = self.active_login.get(&(sdkappid, user.to_owned())).map(|i| i.clone()) else {
+            return false;
+        };
+        match self.instances.get(&(sdkappid, id)) {
+            Some(instance) => instance.outbox.offer(Outgoing::Close),
+            None => false,
+        }
+    }
+
     /// Kicks every instance of `user` (REST kick).
     pub fn kick_user(&self, sdkappid: u64, user: &str) -> Vec<(Arc<Room>, Member)> {
         match self.active_login.remove(&(sdkappid, user.to_owned())) {

@@ -282,3 +282,37 @@ async fn destroying_a_group_dismisses_its_members() {
     let gone = member.call("group_open_http_svc.apply_join_group", json!({"GroupId": "live"})).await;
     assert_eq!(gone["ErrorCode"], 10010);
 }
+
+#[tokio::test]
+async fn membership_survives_a_dropped_socket_and_ends_after_the_grace_period() {
+    let s = TestServer::start_with(Database::sqlite(), |c| c.gateway.reconnect_grace_secs = 2).await;
+    s.ok("group_open_http_svc/create_group", json!({"Type": "AVChatRoom", "Name": "Live", "GroupId": "live"})).await;
+    let mut erin = logged_in(&s, "erin", "e1").await;
+    erin.call("group_open_http_svc.apply_join_group", json!({"GroupId": "live"})).await;
+    let (a2, tinyid) = (erin.a2.clone(), erin.tinyid.clone());
+    // The server drops the socket; a message is sent while erin is away.
+    assert!(s.server.as_ref().unwrap().ctx.presence.disconnect_user(SDKAPPID, "erin"));
+    while erin.next_frame(WAIT).await.is_some() {}
+    s.ok("group_open_http_svc/send_group_msg", json!({"GroupId": "live", "Random": 9,
+        "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "while you were away"}}]})).await;
+    // The SDK reconnects with the same instance and its ticket, and does not re-join.
+    let mut back = SdkClient::connect(&s.base(), SDKAPPID, "e1", true).await;
+    back.a2 = a2;
+    back.tinyid = tinyid;
+    assert_eq!(back.call("im_open_status.wslogin", json!({})).await["ErrorCode"], 0);
+    assert_eq!(next_item(&mut back, 3).await["MsgBody"][0]["MsgContent"]["Text"], "while you were away");
+    assert_eq!(s.ok("group_open_http_svc/get_online_member_num", json!({"GroupId": "live"})).await["OnlineMemberNum"], 1);
+
+    // Gone for longer than the grace period: erin leaves the room and the others see it.
+    let mut frank = logged_in(&s, "frank", "f1").await;
+    frank.call("group_open_http_svc.apply_join_group", json!({"GroupId": "live"})).await;
+    back.close().await;
+    let quit = loop {
+        let tip = next_item(&mut frank, 4).await;
+        if tip["MsgBody"]["OpType"] == 2 {
+            break tip;
+        }
+    };
+    assert_eq!(quit["MsgBody"]["List_Account"], json!(["erin"]));
+    assert_eq!(s.ok("group_open_http_svc/get_online_member_num", json!({"GroupId": "live"})).await["OnlineMemberNum"], 1);
+}

@@ -50,6 +50,8 @@ enum CloseReason {
     Lagging,
     Shutdown,
     SocketError,
+    /// Asked to by the server (an operator, or a test of reconnects).
+    ServerClosed,
 }
 
 /// Replies waiting to be written, per socket; request tasks block when it is full.
@@ -74,7 +76,8 @@ impl Writer {
     }
 
     /// Turns what the outbox held into frames: consecutive room items share one push frame.
-    fn outbox_frames(&mut self, drained: Vec<Outgoing>) -> Vec<Message> {
+    /// A `Close` ends the list (and the caller closes the socket after writing it).
+    fn outbox_frames(&mut self, drained: Vec<Outgoing>) -> (Vec<Message>, bool) {
         let mut messages = Vec::new();
         let mut items: Vec<Arc<PushItem>> = Vec::new();
         let flush = |items: &mut Vec<Arc<PushItem>>, messages: &mut Vec<Message>, writer: &mut Writer| {
@@ -85,8 +88,13 @@ impl Writer {
                 items.clear();
             }
         };
+        let mut close = false;
         for out in drained {
             match out {
+                Outgoing::Close => {
+                    close = true;
+                    break;
+                }
                 Outgoing::Item(item) => items.push(item),
                 Outgoing::Frame(bytes) => {
                     flush(&mut items, &mut messages, self);
@@ -95,7 +103,7 @@ impl Writer {
             }
         }
         flush(&mut items, &mut messages, self);
-        messages
+        (messages, close)
     }
 }
 
@@ -155,9 +163,16 @@ async fn serve(
                 batch
             }
             _ = instance.outbox.ready() => {
-                let frames = writer.outbox_frames(instance.outbox.drain());
+                let (frames, close) = writer.outbox_frames(instance.outbox.drain());
                 if instance.outbox.is_lagging() {
                     return CloseReason::Lagging;
+                }
+                if close {
+                    for message in frames {
+                        let _ = sink.feed(message).await;
+                    }
+                    let _ = sink.send(Message::Close(None)).await;
+                    return CloseReason::ServerClosed;
                 }
                 frames
             }

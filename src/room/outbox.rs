@@ -21,13 +21,15 @@ use super::item::{Priority, PushItem};
 pub enum Outgoing {
     Item(Arc<PushItem>),
     Frame(Bytes),
+    /// Close the current socket (the instance stays and may reconnect).
+    Close,
 }
 
 impl Outgoing {
     fn priority(&self) -> Priority {
         match self {
             Outgoing::Item(item) => item.priority,
-            Outgoing::Frame(_) => Priority::High,
+            Outgoing::Frame(_) | Outgoing::Close => Priority::High,
         }
     }
 }
@@ -60,7 +62,7 @@ impl Outbox {
     /// itself was shed.
     pub fn offer(&self, out: Outgoing) -> bool {
         let mut queue = self.queue.lock().expect("outbox lock");
-        let accepted = if queue.len() < self.capacity || matches!(out, Outgoing::Frame(_)) {
+        let accepted = if queue.len() < self.capacity || matches!(out, Outgoing::Frame(_) | Outgoing::Close) {
             queue.push_back(out);
             true
         } else {
@@ -86,11 +88,17 @@ impl Outbox {
         accepted
     }
 
-    /// Takes everything queued, oldest first.
+    /// Takes everything queued, oldest first, up to and including a `Close`: what follows a
+    /// close stays queued for the next socket.
     pub fn drain(&self) -> Vec<Outgoing> {
         let mut queue = self.queue.lock().expect("outbox lock");
         self.shed_in_a_row.store(0, Ordering::Relaxed);
-        queue.drain(..).collect()
+        let end = queue.iter().position(|o| matches!(o, Outgoing::Close)).map_or(queue.len(), |i| i + 1);
+        let taken = queue.drain(..end).collect();
+        if !queue.is_empty() {
+            self.ready.notify_one();
+        }
+        taken
     }
 
     /// Waits until something is queued (returns at once if something already is).

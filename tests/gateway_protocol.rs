@@ -293,15 +293,22 @@ async fn membership_survives_a_dropped_socket_and_ends_after_the_grace_period() 
     // The server drops the socket; a message is sent while erin is away.
     assert!(s.server.as_ref().unwrap().ctx.presence.disconnect_user(SDKAPPID, "erin"));
     while erin.next_frame(WAIT).await.is_some() {}
-    s.ok("group_open_http_svc/send_group_msg", json!({"GroupId": "live", "Random": 9,
-        "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "while you were away"}}]})).await;
+    s.ok(
+        "group_open_http_svc/send_group_msg",
+        json!({"GroupId": "live", "Random": 9,
+        "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "while you were away"}}]}),
+    )
+    .await;
     // The SDK reconnects with the same instance and its ticket, and does not re-join.
     let mut back = SdkClient::connect(&s.base(), SDKAPPID, "e1", true).await;
     back.a2 = a2;
     back.tinyid = tinyid;
     assert_eq!(back.call("im_open_status.wslogin", json!({})).await["ErrorCode"], 0);
     assert_eq!(next_item(&mut back, 3).await["MsgBody"][0]["MsgContent"]["Text"], "while you were away");
-    assert_eq!(s.ok("group_open_http_svc/get_online_member_num", json!({"GroupId": "live"})).await["OnlineMemberNum"], 1);
+    assert_eq!(
+        s.ok("group_open_http_svc/get_online_member_num", json!({"GroupId": "live"})).await["OnlineMemberNum"],
+        1
+    );
 
     // Gone for longer than the grace period: erin leaves the room and the others see it.
     let mut frank = logged_in(&s, "frank", "f1").await;
@@ -314,5 +321,28 @@ async fn membership_survives_a_dropped_socket_and_ends_after_the_grace_period() 
         }
     };
     assert_eq!(quit["MsgBody"]["List_Account"], json!(["erin"]));
-    assert_eq!(s.ok("group_open_http_svc/get_online_member_num", json!({"GroupId": "live"})).await["OnlineMemberNum"], 1);
+    assert_eq!(
+        s.ok("group_open_http_svc/get_online_member_num", json!({"GroupId": "live"})).await["OnlineMemberNum"],
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_repeated_send_with_the_same_random_is_delivered_once() {
+    let s = server_with_room().await;
+    let mut viewer = logged_in(&s, "gina", "g1").await;
+    viewer.call("group_open_http_svc.apply_join_group", json!({"GroupId": "live"})).await;
+    let send = |random: u32| json!({"GroupId": "live", "Random": random, "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "once"}}]});
+    let first = s.ok("group_open_http_svc/send_group_msg", send(42)).await;
+    let again = s.ok("group_open_http_svc/send_group_msg", send(42)).await;
+    assert_eq!(again["MsgSeq"], first["MsgSeq"], "the retry is answered like the first send");
+    let other = s.ok("group_open_http_svc/send_group_msg", send(43)).await;
+    assert_ne!(other["MsgSeq"], first["MsgSeq"]);
+    let mut seqs = Vec::new();
+    while seqs.len() < 2 {
+        let frame = viewer.push(WAIT).await.expect("messages arrive");
+        seqs.extend(push_items(&frame).into_iter().filter(|i| i["Event"] == 3).map(|i| i["MsgSeq"].clone()));
+    }
+    assert_eq!(seqs, [first["MsgSeq"].clone(), other["MsgSeq"].clone()]);
+    assert!(viewer.push(Duration::from_millis(200)).await.is_none(), "the duplicate was not delivered");
 }

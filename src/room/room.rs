@@ -56,7 +56,24 @@ pub enum SendOutcome {
 
 struct PendingSend {
     draft: MessageDraft,
+    fingerprint: u64,
     reply: oneshot::Sender<SendOutcome>,
+}
+
+/// A repeated send (same sender, `Random` and content) within this long is answered with the
+/// first one's outcome and not delivered again.
+const DUPLICATE_WINDOW: Duration = Duration::from_secs(300);
+/// Remembered sends per room at most (40/s for 5 minutes is 12 000 admitted).
+const MAX_REMEMBERED_SENDS: usize = 50_000;
+
+fn fingerprint(draft: &MessageDraft) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    draft.from_account.hash(&mut h);
+    draft.random.hash(&mut h);
+    draft.body.to_string().hash(&mut h);
+    draft.cloud_custom_data.hash(&mut h);
+    h.finish()
 }
 
 struct RoomState {
@@ -69,6 +86,25 @@ struct RoomState {
     destroyed: bool,
     delivered: u64,
     dropped: u64,
+    /// Outcomes of recent sends by fingerprint, for duplicate suppression.
+    recent_sends: HashMap<u64, SendOutcome>,
+    recent_send_order: VecDeque<(Instant, u64)>,
+}
+
+impl RoomState {
+    fn remember(&mut self, now: Instant, fingerprint: u64, outcome: SendOutcome) {
+        while let Some(&(t, f)) = self.recent_send_order.front() {
+            if now.saturating_duration_since(t) < DUPLICATE_WINDOW
+                && self.recent_send_order.len() < MAX_REMEMBERED_SENDS
+            {
+                break;
+            }
+            self.recent_send_order.pop_front();
+            self.recent_sends.remove(&f);
+        }
+        self.recent_sends.insert(fingerprint, outcome);
+        self.recent_send_order.push_back((now, fingerprint));
+    }
 }
 
 pub struct Room {
@@ -102,6 +138,8 @@ impl Room {
             destroyed: false,
             delivered: 0,
             dropped: 0,
+            recent_sends: HashMap::new(),
+            recent_send_order: VecDeque::new(),
         };
         Arc::new(Self {
             sdkappid,
@@ -230,7 +268,12 @@ impl Room {
             let _ = reply.send(SendOutcome::Gone);
             return outcome;
         }
-        state.pending.push(PendingSend { draft, reply });
+        let fingerprint = fingerprint(&draft);
+        if let Some(first) = state.recent_sends.get(&fingerprint) {
+            let _ = reply.send(*first);
+            return outcome;
+        }
+        state.pending.push(PendingSend { draft, fingerprint, reply });
         if !state.flush_scheduled {
             state.flush_scheduled = true;
             let room = self.clone();
@@ -267,6 +310,7 @@ impl Room {
                 state.next_seq += 1;
                 SendOutcome::Dropped { seq, time: unix_now() }
             };
+            state.remember(now, send.fingerprint, outcome);
             let _ = send.reply.send(outcome);
         }
     }

@@ -15,8 +15,11 @@ global.WebSocket = require('ws');
 if (SDK === 'v2') {
   // tim-js-sdk only opens a WebSocket when it believes it runs in a browser
   // (`"undefined" != typeof window`), so it needs a window; Node's global object will do.
-  // It also reads navigator.userAgent and navigator.cookieEnabled (Node 20 has no navigator).
+  // It also reads navigator.userAgent and navigator.cookieEnabled (Node 20 has no navigator)
+  // and listens to window events (online/offline, page life cycle), which never fire here.
   global.window = global;
+  global.addEventListener = () => {};
+  global.removeEventListener = () => {};
   if (typeof navigator === 'undefined') global.navigator = { userAgent: '', cookieEnabled: false };
 }
 

@@ -1,0 +1,62 @@
+//! Fan-out: one room, N in-process push members; the cost of admitting one message and
+//! offering it to every member's outbox (serialised once per room, not per member).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use roomcast::room::{Member, MessageDraft, Outbox, Priority, Room, RoomConfig};
+use serde_json::json;
+
+fn room_with_members(n: usize) -> (Arc<Room>, Vec<Arc<Outbox>>) {
+    let config = RoomConfig { max_messages_per_sec: u32::MAX, tick: Duration::from_secs(3600), recent_items: 1000, member_tips: false };
+    let room = Room::new(1, "bench", config);
+    let outboxes: Vec<Arc<Outbox>> = (0..n).map(|_| Outbox::new(1024)).collect();
+    for (i, outbox) in outboxes.iter().enumerate() {
+        let member = Member { user_id: Some(format!("u{i}")), nick: String::new(), avatar: String::new(), outbox: Some(outbox.clone()), joined_at_ms: 0 };
+        room.join(format!("inst{i}").into(), member);
+    }
+    (room, outboxes)
+}
+
+fn draft(i: u32) -> MessageDraft {
+    MessageDraft {
+        from_account: "sender".into(),
+        from_tiny_id: "144115000000000001".into(),
+        nick: "Sender".into(),
+        avatar: "https://example.com/a.png".into(),
+        random: i,
+        client_time: 1_700_000_000,
+        priority: Priority::Normal,
+        body: json!([{"MsgType": "TIMTextElem", "MsgContent": {"Text": "x".repeat(200)}}]),
+        cloud_custom_data: String::new(),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let _guard = runtime.enter();
+    let mut group = c.benchmark_group("fanout");
+    for n in [1_000usize, 10_000] {
+        let (room, outboxes) = room_with_members(n);
+        group.throughput(Throughput::Elements(n as u64));
+        let mut i = 0u32;
+        group.bench_with_input(BenchmarkId::new("one_message_to_members", n), &n, |b, _| {
+            b.iter(|| {
+                i = i.wrapping_add(1);
+                drop(room.send(draft(i)));
+                room.flush(tokio::time::Instant::now());
+                // Members drain as their sessions would, so queues never fill.
+                if i % 512 == 0 {
+                    for outbox in &outboxes {
+                        outbox.drain();
+                    }
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

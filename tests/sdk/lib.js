@@ -5,26 +5,67 @@
 
 const net = require('net');
 const readline = require('readline');
+const util = require('util');
+
+// stdout is the channel to the Rust test; the SDKs log through console (the version banner
+// even before setLogLevel), so every console method goes to stderr.
+for (const method of ['log', 'info', 'debug', 'warn', 'error', 'trace']) {
+  console[method] = (...args) => process.stderr.write(util.format(...args) + '\n');
+}
 
 const SDK = process.env.SDK || 'v3';
 if (SDK !== 'v3' && SDK !== 'v2') fail(`SDK must be v3 or v2, not ${SDK}`);
 
+const VERBOSE = Number(process.env.SDK_DEBUG || 0); // 1: our events, 2: + SDK logs, 3: + frames
+
 // Node 20 has no global WebSocket; both SDKs call `new WebSocket(url)` with
-// binaryType "arraybuffer", which the `ws` package supports.
-global.WebSocket = require('ws');
+// binaryType "arraybuffer", which the `ws` package supports. With SDK_DEBUG=3 every frame is
+// printed on stderr, labelled with the client that opened the socket.
+const WsWebSocket = require('ws');
+let openingClient = '?';
+const socketOwners = new Map();
+if (VERBOSE >= 3) {
+  const zlib = require('zlib');
+  const text = (data) => {
+    const buf = Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
+    if (buf.subarray(0, 4).toString() === 'COMP') return 'COMP ' + zlib.gunzipSync(buf.subarray(4)).toString();
+    return buf.toString();
+  };
+  global.WebSocket = class TracedWebSocket extends WsWebSocket {
+    constructor(url, ...rest) {
+      super(url, ...rest);
+      // Reconnects reuse the instance id of the client's first socket.
+      const instance = (String(url).match(/instanceid=([^&]*)/) || [])[1];
+      if (!socketOwners.has(instance)) socketOwners.set(instance, openingClient);
+      const who = socketOwners.get(instance);
+      log(`${who} socket open ${url}`);
+      this.on('message', (data) => log(`${who} <<< ${text(data)}`));
+      this.on('close', (code) => log(`${who} socket closed ${code}`));
+      const send = this.send.bind(this);
+      this.send = (data, ...more) => {
+        log(`${who} >>> ${text(data)}`);
+        return send(data, ...more);
+      };
+    }
+  };
+} else {
+  global.WebSocket = WsWebSocket;
+}
 if (SDK === 'v2') {
   // tim-js-sdk only opens a WebSocket when it believes it runs in a browser
   // (`"undefined" != typeof window`), so it needs a window; Node's global object will do.
-  // It also reads navigator.userAgent and navigator.cookieEnabled (Node 20 has no navigator)
-  // and listens to window events (online/offline, page life cycle), which never fire here.
+  // It also reads navigator.userAgent and navigator.cookieEnabled (Node 20 has no navigator),
+  // listens to window events (online/offline, page life cycle), which never fire here, and
+  // reads document.charset.
   global.window = global;
   global.addEventListener = () => {};
   global.removeEventListener = () => {};
+  // sendMessage measures the message size in the page's charset (document.charset).
+  if (typeof document === 'undefined') global.document = { charset: 'UTF-8', characterSet: 'UTF-8' };
   if (typeof navigator === 'undefined') global.navigator = { userAgent: '', cookieEnabled: false };
 }
 
 const PACKAGE = SDK === 'v3' ? '@tencentcloud/chat' : 'tim-js-sdk';
-const VERBOSE = process.env.SDK_DEBUG === '1';
 
 /** Writes one JSON line to stdout (the channel the Rust test reads). */
 function emit(obj) {
@@ -112,10 +153,11 @@ class Client {
     this.sdk = freshSdk();
     this.TYPES = this.sdk.TYPES;
     this.EVENT = this.sdk.EVENT;
+    openingClient = name; // create() opens the socket
     this.chat = this.sdk.create({ SDKAppID: SDKAPPID, proxyServer: `ws://127.0.0.1:${port}` });
     if (!this.chat) fail(`${name}: create() returned nothing`);
     // 0 all, 1 release, 2 warnings, 3 errors, 4 none.
-    this.chat.setLogLevel(VERBOSE ? 1 : 4);
+    this.chat.setLogLevel(VERBOSE >= 2 ? 0 : 4);
     this.events = []; // {event, data, at}
     this.waiters = [];
     const watch = {
@@ -247,6 +289,12 @@ class Client {
   /** Messages of one element type seen so far. */
   received(type) {
     return this.messages.filter((m) => m.type === type);
+  }
+
+  /** Whether the SDK is ready: the last of SDK_READY / SDK_NOT_READY (v2 has no isReady()). */
+  isReady() {
+    const last = this.events.filter((e) => e.event === 'SDK_READY' || e.event === 'SDK_NOT_READY').pop();
+    return !!last && last.event === 'SDK_READY';
   }
 
   /** Event names in order (for the result). */

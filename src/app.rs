@@ -115,12 +115,13 @@ pub async fn start(config: &Config, shutdown: CancellationToken) -> anyhow::Resu
         tick: Duration::from_millis(config.room.tick_ms),
         recent_items: config.room.recent_items,
         member_tips: config.room.member_tips,
+        group_message_limits: config.room.group_message_limits.clone(),
     };
     let ctx = Arc::new(Context {
         store,
         apps: Arc::new(AppRegistry::new([app.clone()])),
         rooms: Rooms::new(room_config),
-        presence: Presence::new(config.gateway.outbox_capacity),
+        presence: Presence::new(config.gateway.outbox_capacity, config.gateway.multi_login),
         tickets: TicketAuthority::new(),
     });
     let tasks = TaskTracker::new();

@@ -72,6 +72,8 @@ pub struct RoomSettings {
     pub recent_items: usize,
     /// Join and quit tips to the room; turn off for huge rooms.
     pub member_tips: bool,
+    /// Per-group overrides of `max_messages_per_sec`, by GroupId.
+    pub group_message_limits: std::collections::BTreeMap<String, u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,6 +91,16 @@ pub struct GatewayConfig {
     pub compress_min_bytes: usize,
     /// Seconds a socket may stay silent before it is closed (the SDK sends a keep-alive every 10 s).
     pub idle_timeout_secs: u64,
+    /// `kick_older` (Tencent's default for the Web: a newer login of a user ends the older one)
+    /// or `allow` (any number of simultaneous logins).
+    pub multi_login: MultiLogin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MultiLogin {
+    KickOlder,
+    Allow,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,7 +135,13 @@ impl Default for Config {
 
 impl Default for RoomSettings {
     fn default() -> Self {
-        Self { max_messages_per_sec: 40, tick_ms: 10, recent_items: 1000, member_tips: true }
+        Self {
+            max_messages_per_sec: 40,
+            tick_ms: 10,
+            recent_items: 1000,
+            member_tips: true,
+            group_message_limits: Default::default(),
+        }
     }
 }
 
@@ -136,6 +154,7 @@ impl Default for GatewayConfig {
             outbox_capacity: 1024,
             compress_min_bytes: 8192,
             idle_timeout_secs: 60,
+            multi_login: MultiLogin::KickOlder,
         }
     }
 }
@@ -239,6 +258,9 @@ impl Config {
         }
         if self.room.max_messages_per_sec == 0 {
             problems.push("room.max_messages_per_sec must be at least 1".to_owned());
+        }
+        if self.room.group_message_limits.values().any(|&n| n == 0) {
+            problems.push("room.group_message_limits values must be at least 1".to_owned());
         }
         if self.room.tick_ms == 0 || self.room.tick_ms > 1000 {
             problems.push("room.tick_ms must be between 1 and 1000".to_owned());

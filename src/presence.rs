@@ -5,8 +5,9 @@
 //! same `instanceid` re-binds to it (the SDK does not re-join after a reconnect). When the
 //! grace period passes without a socket, the instance leaves its rooms.
 //!
-//! Login policy (Tencent's default for the Web): one logged-in web instance per user; a newer
-//! login kicks the older instance (`KickType` 1). A REST kick ends every instance (`KickType` 3).
+//! Login policy (`gateway.multi_login`): by default, as Tencent does for the Web, one logged-in
+//! instance per user, and a newer login kicks the older one (`KickType` 1); `allow` lets a user
+//! log in any number of times. A REST kick ends every instance (`KickType` 3).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,6 +17,7 @@ use bytes::Bytes;
 use dashmap::DashMap;
 use serde_json::json;
 
+use crate::config::MultiLogin;
 use crate::room::{Member, Outbox, Outgoing, Room};
 
 /// How a kicked instance is told.
@@ -98,13 +100,22 @@ impl Instance {
 /// Every live instance, and the logged-in web instance of each user.
 pub struct Presence {
     instances: DashMap<(u64, Arc<str>), Arc<Instance>>,
-    active_login: DashMap<(u64, String), Arc<str>>,
+    /// The logged-in instances of each user (one under `kick_older`).
+    logins: DashMap<(u64, String), Vec<Arc<str>>>,
     outbox_capacity: usize,
+    policy: MultiLogin,
 }
 
 impl Presence {
-    pub fn new(outbox_capacity: usize) -> Self {
-        Self { instances: DashMap::new(), active_login: DashMap::new(), outbox_capacity }
+    pub fn new(outbox_capacity: usize, policy: MultiLogin) -> Self {
+        Self { instances: DashMap::new(), logins: DashMap::new(), outbox_capacity, policy }
+    }
+
+    fn forget_login(&self, sdkappid: u64, user: String, instance: &str) {
+        if let Some(mut ids) = self.logins.get_mut(&(sdkappid, user.clone())) {
+            ids.retain(|id| &**id != instance);
+        }
+        self.logins.remove_if(&(sdkappid, user), |_, ids| ids.is_empty());
     }
 
     /// Finds or creates the instance and marks a socket attached. Returns it with the
@@ -144,25 +155,35 @@ impl Presence {
         }
         self.instances.remove(&(instance.sdkappid, instance.id.clone()));
         if let Some(user) = instance.user() {
-            self.active_login.remove_if(&(instance.sdkappid, user), |_, active| *active == instance.id);
+            self.forget_login(instance.sdkappid, user, &instance.id);
         }
         instance.leave_all()
     }
 
-    /// Records a login of `user` on `instance`; kicks the user's previous web instance.
+    /// Records a login of `user` on `instance`; under `kick_older`, ends the user's other login.
     pub fn login(&self, instance: &Arc<Instance>, user: &str) -> Vec<(Arc<Room>, Member)> {
         instance.set_user(Some(user.to_owned()));
-        let previous = self.active_login.insert((instance.sdkappid, user.to_owned()), instance.id.clone());
-        match previous.filter(|p| *p != instance.id) {
-            Some(old) => self.kick_instance(instance.sdkappid, &old, KickType::MultipleAccount),
-            None => Vec::new(),
-        }
+        let older: Vec<Arc<str>> = {
+            let mut ids = self.logins.entry((instance.sdkappid, user.to_owned())).or_default();
+            if !ids.contains(&instance.id) {
+                ids.push(instance.id.clone());
+            }
+            match self.policy {
+                MultiLogin::Allow => Vec::new(),
+                MultiLogin::KickOlder => {
+                    let older = ids.iter().filter(|id| **id != instance.id).cloned().collect();
+                    ids.retain(|id| *id == instance.id);
+                    older
+                }
+            }
+        };
+        older.iter().flat_map(|old| self.kick_instance(instance.sdkappid, old, KickType::MultipleAccount)).collect()
     }
 
     /// Logs an instance out: it leaves its rooms and stops being the user's active login.
     pub fn logout(&self, instance: &Arc<Instance>) -> Vec<(Arc<Room>, Member)> {
         if let Some(user) = instance.user() {
-            self.active_login.remove_if(&(instance.sdkappid, user), |_, active| *active == instance.id);
+            self.forget_login(instance.sdkappid, user, &instance.id);
         }
         instance.set_user(None);
         instance.leave_all()
@@ -170,27 +191,26 @@ impl Presence {
 
     /// Whether `instance` is the user's current login (tickets of kicked instances are not).
     pub fn is_active_login(&self, sdkappid: u64, user: &str, instance: &str) -> bool {
-        self.active_login.get(&(sdkappid, user.to_owned())).is_some_and(|a| &**a == instance)
+        self.logins.get(&(sdkappid, user.to_owned())).is_some_and(|ids| ids.iter().any(|id| &**id == instance))
     }
 
     /// Closes the sockets of the user's logged-in instance without ending its login: the SDK
     /// reconnects and carries on (used by operators and by reconnect tests).
     pub fn disconnect_user(&self, sdkappid: u64, user: &str) -> bool {
-        let Some(id) = self.active_login.get(&(sdkappid, user.to_owned())).map(|i| i.clone()) else {
-            return false;
-        };
-        match self.instances.get(&(sdkappid, id)) {
-            Some(instance) => instance.outbox.offer(Outgoing::Close),
-            None => false,
+        let ids = self.logins.get(&(sdkappid, user.to_owned())).map(|ids| ids.clone()).unwrap_or_default();
+        let mut any = false;
+        for id in ids {
+            if let Some(instance) = self.instances.get(&(sdkappid, id)) {
+                any |= instance.outbox.offer(Outgoing::Close);
+            }
         }
+        any
     }
 
     /// Kicks every instance of `user` (REST kick).
     pub fn kick_user(&self, sdkappid: u64, user: &str) -> Vec<(Arc<Room>, Member)> {
-        match self.active_login.remove(&(sdkappid, user.to_owned())) {
-            Some((_, id)) => self.kick_instance(sdkappid, &id, KickType::RestApi),
-            None => Vec::new(),
-        }
+        let ids = self.logins.remove(&(sdkappid, user.to_owned())).map(|(_, ids)| ids).unwrap_or_default();
+        ids.iter().flat_map(|id| self.kick_instance(sdkappid, id, KickType::RestApi)).collect()
     }
 
     fn kick_instance(&self, sdkappid: u64, id: &Arc<str>, kick: KickType) -> Vec<(Arc<Room>, Member)> {

@@ -346,3 +346,54 @@ async fn a_repeated_send_with_the_same_random_is_delivered_once() {
     assert_eq!(seqs, [first["MsgSeq"].clone(), other["MsgSeq"].clone()]);
     assert!(viewer.push(Duration::from_millis(200)).await.is_none(), "the duplicate was not delivered");
 }
+
+#[tokio::test]
+async fn large_frames_are_compressed_and_small_ones_are_not() {
+    let s = server_with_room().await;
+    let mut viewer = logged_in(&s, "hal", "h1").await;
+    viewer.call("group_open_http_svc.apply_join_group", json!({"GroupId": "live"})).await;
+    next_item(&mut viewer, 4).await; // own join tip, small
+    assert_eq!(viewer.compressed_frames, 0);
+    let big = "x".repeat(10 * 1024);
+    s.ok(
+        "group_open_http_svc/send_group_msg",
+        json!({"GroupId": "live", "Random": 1,
+        "MsgBody": [{"MsgType": "TIMCustomElem", "MsgContent": {"Data": big}}]}),
+    )
+    .await;
+    let item = next_item(&mut viewer, 3).await;
+    assert_eq!(item["MsgBody"][0]["MsgContent"]["Data"].as_str().unwrap().len(), 10 * 1024);
+    assert_eq!(viewer.compressed_frames, 1, "a frame over gateway.compress_min_bytes travels as COMP + gzip");
+}
+
+#[tokio::test]
+async fn the_allow_policy_keeps_every_login_and_groups_can_have_their_own_limit() {
+    let s = TestServer::start_with(Database::sqlite(), |c| {
+        c.gateway.multi_login = roomcast::config::MultiLogin::Allow;
+        c.room.tick_ms = 300;
+        c.room.group_message_limits.insert("slow".into(), 2);
+    })
+    .await;
+    s.ok("group_open_http_svc/create_group", json!({"Type": "AVChatRoom", "Name": "Slow", "GroupId": "slow"})).await;
+    let mut first = logged_in(&s, "ivy", "i1").await;
+    let mut second = logged_in(&s, "ivy", "i2").await;
+    for c in [&mut first, &mut second] {
+        let join = c.call("group_open_http_svc.apply_join_group", json!({"GroupId": "slow"})).await;
+        assert_eq!(join["ErrorCode"], 0, "both logins stay valid: {join}");
+    }
+    let url = s.url_as("group_open_http_svc/send_group_msg", SDKAPPID, "administrator", &sig("administrator"));
+    let sends: Vec<_> = (0..5)
+        .map(|i| {
+            let body = json!({"GroupId": "slow", "Random": i, "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "m"}}]});
+            let (http, url) = (s.http.clone(), url.clone());
+            tokio::spawn(async move { http.post(url).body(body.to_string()).send().await.unwrap().json::<Value>().await.unwrap() })
+        })
+        .collect();
+    let mut delivered = 0;
+    for send in sends {
+        if send.await.unwrap()["MsgDropReason"] == "" {
+            delivered += 1;
+        }
+    }
+    assert_eq!(delivered, 2, "the group's own limit applies");
+}

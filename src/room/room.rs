@@ -24,6 +24,8 @@ pub struct RoomConfig {
     pub tick: Duration,
     pub recent_items: usize,
     pub member_tips: bool,
+    /// Per-group overrides of `max_messages_per_sec`.
+    pub group_message_limits: std::collections::BTreeMap<String, u32>,
 }
 
 /// Who is in the room on one SDK instance, and how items reach it.
@@ -132,7 +134,9 @@ impl Room {
             next_seq: 1,
             members: HashMap::new(),
             recent: VecDeque::with_capacity(config.recent_items.min(64)),
-            frequency: FrequencyControl::new(config.max_messages_per_sec),
+            frequency: FrequencyControl::new(
+                config.group_message_limits.get(group_id).copied().unwrap_or(config.max_messages_per_sec),
+            ),
             pending: Vec::new(),
             flush_scheduled: false,
             destroyed: false,

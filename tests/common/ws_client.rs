@@ -18,6 +18,8 @@ pub struct SdkClient {
     pub identifier: String,
     pub usersig: String,
     pub pushes: VecDeque<Value>,
+    /// How many server frames came as `COMP` + gzip.
+    pub compressed_frames: usize,
     binary: bool,
 }
 
@@ -55,6 +57,7 @@ impl SdkClient {
             identifier: String::new(),
             usersig: String::new(),
             pushes: VecDeque::new(),
+            compressed_frames: 0,
             binary,
         }
     }
@@ -81,6 +84,9 @@ impl SdkClient {
     pub async fn next_frame(&mut self, wait: Duration) -> Option<Value> {
         loop {
             let message = tokio::time::timeout(wait, self.socket.next()).await.ok()??.ok()?;
+            if matches!(&message, Message::Binary(b) if b.starts_with(b"COMP")) {
+                self.compressed_frames += 1;
+            }
             if let Some(v) = decode(message) {
                 return Some(v);
             }

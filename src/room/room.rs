@@ -360,3 +360,7 @@ impl Room {
         self.next_seq_tx.subscribe()
     }
 }
+
+#[cfg(test)]
+#[path = "room_tests.rs"]
+mod tests;

@@ -108,6 +108,7 @@ pub fn development_banner(app: &AppEntry, addr: SocketAddr) -> String {
 
 /// Opens the store, provisions the app, binds `config.listen` and serves until `shutdown`.
 pub async fn start(config: &Config, shutdown: CancellationToken) -> anyhow::Result<RunningServer> {
+    crate::metrics::handle();
     let store = store::open(&config.database.url, config.database.max_connections).await?;
     let app = provision_app(config, store.as_ref()).await?;
     let room_config = RoomConfig {

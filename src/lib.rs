@@ -17,6 +17,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod gateway;
+pub mod metrics;
 pub mod presence;
 pub mod room;
 pub mod store;

@@ -247,6 +247,14 @@ async fn a_burst_of_100_is_cut_to_the_limit_keeping_every_high() {
     assert_eq!(dropped, 60);
     let highs = delivered.iter().filter(|m| m["MsgPriority"] == "High").count();
     assert_eq!(highs, 25, "every High of the burst is delivered");
+    let metrics = s.http.get(format!("{}/metrics", s.base())).send().await.unwrap().text().await.unwrap();
+    let dropped_total: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("roomcast_messages_dropped_total "))
+        .expect("drops are exported")
+        .parse()
+        .unwrap();
+    assert!(dropped_total >= 60.0, "{dropped_total}");
 }
 
 #[tokio::test]

@@ -136,3 +136,13 @@ async fn other_paths_are_plain_404_and_health_is_ok() {
     assert_eq!(health.status(), 200);
     assert_eq!(health.text().await.unwrap(), "ok");
 }
+
+#[tokio::test]
+async fn metrics_count_rest_calls_by_code() {
+    let s = srv().await;
+    s.ok(CHECK, json!({"CheckItem": [{"UserID": ADMIN}]})).await;
+    s.fails("group_open_http_svc/get_group_info", json!({"GroupIdList": []}), 10004).await;
+    let page = s.http.get(format!("{}/metrics", s.base())).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(r#"roomcast_rest_requests_total{code="0"}"#), "{page}");
+    assert!(page.contains(r#"roomcast_rest_requests_total{code="10004"}"#), "{page}");
+}

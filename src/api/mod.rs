@@ -46,6 +46,7 @@ pub fn router(state: RestState) -> Router {
     Router::new()
         .route("/v4/{service}/{command}", any(rest_command))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(crate::metrics::render))
         .fallback(unknown_path)
         .with_state(state)
         .layer(TraceLayer::new_for_http())
@@ -104,7 +105,11 @@ async fn rest_command(
     let caller = commands::Caller::rest(principal);
     let work = commands::dispatch(&state.ctx, &caller, &service, &command, &body);
     match tokio::time::timeout(state.timeout, work).await {
-        Ok(result) => envelope::from_result(result),
+        Ok(result) => {
+            let code = result.as_ref().map_or_else(|e| e.code, |_| 0);
+            metrics::counter!(crate::metrics::REST_REQUESTS, "code" => code.to_string()).increment(1);
+            envelope::from_result(result)
+        }
         Err(_) => envelope::fail(&ImError::new(code::BAD_HTTP_REQUEST, "the request timed out on the server")),
     }
 }

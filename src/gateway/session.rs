@@ -112,12 +112,14 @@ pub async fn run(gateway: Gateway, socket: WebSocket, params: SocketParams) {
     let sdkappid = params.sdkappid.unwrap_or_default();
     let (instance, attachment) = gateway.ctx.presence.attach(sdkappid, &params.instance_id);
     let span = tracing::debug_span!("session", instance = %instance.id, sdkappid);
+    metrics::gauge!(crate::metrics::SESSIONS).increment(1.0);
     let reason = {
         let _guard = span.enter();
         tracing::debug!("connected");
         drop(_guard);
         serve(&gateway, socket, &params, app, &instance).await
     };
+    metrics::gauge!(crate::metrics::SESSIONS).decrement(1.0);
     tracing::debug!(parent: &span, ?reason, "disconnected");
     if gateway.ctx.presence.detach(&instance, attachment) {
         let grace = Duration::from_secs(gateway.config.reconnect_grace_secs);

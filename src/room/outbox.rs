@@ -78,6 +78,7 @@ impl Outbox {
                 queue.push_back(out);
             }
             self.shed.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!(crate::metrics::ITEMS_SHED).increment(1);
             if self.shed_in_a_row.fetch_add(1, Ordering::Relaxed) + 1 >= self.lag_limit {
                 self.lagging.store(true, Ordering::Relaxed);
             }

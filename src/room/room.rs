@@ -301,6 +301,7 @@ impl Room {
         for (send, admitted) in pending.into_iter().zip(verdict) {
             let outcome = if admitted {
                 state.delivered += 1;
+                metrics::counter!(crate::metrics::MESSAGES_DELIVERED).increment(1);
                 let draft = send.draft;
                 let seq = self.publish(&mut state, ItemKind::Message, draft.priority, |seq, time| {
                     message_json(&group_id, seq, time, &draft)
@@ -310,6 +311,7 @@ impl Room {
                 // A dropped message still takes a seq, so the number the sender was told is
                 // never reused for another item.
                 state.dropped += 1;
+                metrics::counter!(crate::metrics::MESSAGES_DROPPED).increment(1);
                 let seq = state.next_seq;
                 state.next_seq += 1;
                 SendOutcome::Dropped { seq, time: unix_now() }

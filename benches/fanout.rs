@@ -9,11 +9,22 @@ use roomcast::room::{Member, MessageDraft, Outbox, Priority, Room, RoomConfig};
 use serde_json::json;
 
 fn room_with_members(n: usize) -> (Arc<Room>, Vec<Arc<Outbox>>) {
-    let config = RoomConfig { max_messages_per_sec: u32::MAX, tick: Duration::from_secs(3600), recent_items: 1000, member_tips: false };
+    let config = RoomConfig {
+        max_messages_per_sec: u32::MAX,
+        tick: Duration::from_secs(3600),
+        recent_items: 1000,
+        member_tips: false,
+    };
     let room = Room::new(1, "bench", config);
     let outboxes: Vec<Arc<Outbox>> = (0..n).map(|_| Outbox::new(1024)).collect();
     for (i, outbox) in outboxes.iter().enumerate() {
-        let member = Member { user_id: Some(format!("u{i}")), nick: String::new(), avatar: String::new(), outbox: Some(outbox.clone()), joined_at_ms: 0 };
+        let member = Member {
+            user_id: Some(format!("u{i}")),
+            nick: String::new(),
+            avatar: String::new(),
+            outbox: Some(outbox.clone()),
+            joined_at_ms: 0,
+        };
         room.join(format!("inst{i}").into(), member);
     }
     (room, outboxes)

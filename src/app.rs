@@ -20,6 +20,7 @@ use crate::gateway::{self, Gateway};
 use crate::presence::Presence;
 use crate::room::{RoomConfig, Rooms};
 use crate::store::{self, AppRecord, Store};
+use crate::webhook::Webhooks;
 
 /// How long shutdown waits for WebSocket sessions to finish.
 const SESSION_DRAIN: Duration = Duration::from_secs(5);
@@ -124,6 +125,7 @@ pub async fn start(config: &Config, shutdown: CancellationToken) -> anyhow::Resu
         rooms: Rooms::new(room_config),
         presence: Presence::new(config.gateway.outbox_capacity, config.gateway.multi_login),
         tickets: TicketAuthority::new(),
+        webhooks: Webhooks::start(&config.callback),
     });
     let tasks = TaskTracker::new();
     let gateway = Gateway::new(ctx.clone(), config.gateway.clone(), shutdown.clone(), tasks.clone());

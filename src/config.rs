@@ -4,7 +4,7 @@
 //! parses). The environment overrides the file in two ways:
 //! - the short names operators use: `ROOMCAST_LISTEN`, `ROOMCAST_DATABASE_URL`,
 //!   `ROOMCAST_SDKAPPID`, `ROOMCAST_SECRET_KEY`, `ROOMCAST_ADMINS` (comma list),
-//!   `ROOMCAST_LOG_FORMAT`, `ROOMCAST_LOG`;
+//!   `ROOMCAST_LOG_FORMAT`, `ROOMCAST_LOG`, `ROOMCAST_CALLBACK_URL`, `ROOMCAST_CALLBACK_TOKEN`;
 //! - any field by path, with `__` between levels: `ROOMCAST__REST__RATE_LIMIT_PER_SEC=500`.
 //! [`Config::validate`] reports every problem at once.
 
@@ -25,6 +25,7 @@ pub struct Config {
     pub rest: RestConfig,
     pub room: RoomSettings,
     pub gateway: GatewayConfig,
+    pub callback: CallbackConfig,
     pub log: LogConfig,
 }
 
@@ -96,6 +97,47 @@ pub struct GatewayConfig {
     pub multi_login: MultiLogin,
 }
 
+/// Third-party callbacks (webhooks) to the business backend, in Tencent's format.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CallbackConfig {
+    /// The backend's callback URL; empty turns callbacks off.
+    pub url: String,
+    /// When set, requests carry `RequestTime` and `Sign` = hex sha256(token + RequestTime).
+    pub token: String,
+    /// How long a callback may take, in milliseconds (Tencent: 2 s).
+    pub timeout_ms: u64,
+    /// What a before-callback that times out, fails or answers nonsense means: `allow` or `reject`.
+    pub before_failure: FailurePolicy,
+    /// After-callbacks waiting to be sent; when full, the newest is dropped and counted.
+    pub queue_size: usize,
+    /// Concurrent senders of after-callbacks.
+    pub workers: usize,
+    /// Callback commands not to send, e.g. `["State.StateChange"]`.
+    pub disabled: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailurePolicy {
+    Allow,
+    Reject,
+}
+
+impl Default for CallbackConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            token: String::new(),
+            timeout_ms: 2000,
+            before_failure: FailurePolicy::Allow,
+            queue_size: 10_000,
+            workers: 4,
+            disabled: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MultiLogin {
@@ -128,6 +170,7 @@ impl Default for Config {
             rest: RestConfig::default(),
             room: RoomSettings::default(),
             gateway: GatewayConfig::default(),
+            callback: CallbackConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -192,6 +235,8 @@ const SHORT_ENV: &[(&str, &str)] = &[
     ("ROOMCAST_ADMINS", "app.admins"),
     ("ROOMCAST_LOG_FORMAT", "log.format"),
     ("ROOMCAST_LOG", "log.level"),
+    ("ROOMCAST_CALLBACK_URL", "callback.url"),
+    ("ROOMCAST_CALLBACK_TOKEN", "callback.token"),
 ];
 
 impl Config {
@@ -276,6 +321,12 @@ impl Config {
             || self.gateway.idle_timeout_secs < 15
         {
             problems.push("gateway intervals must be positive, and idle_timeout_secs at least 15".to_owned());
+        }
+        if !self.callback.url.is_empty() && reqwest::Url::parse(&self.callback.url).is_err() {
+            problems.push(format!("callback.url {:?} is not a URL", self.callback.url));
+        }
+        if self.callback.timeout_ms == 0 || self.callback.queue_size == 0 || self.callback.workers == 0 {
+            problems.push("callback.timeout_ms, queue_size and workers must be at least 1".to_owned());
         }
         if let Err(e) = self.log.level.parse::<tracing_subscriber::EnvFilter>() {
             problems.push(format!("log.level {:?} is not a valid filter: {e}", self.log.level));

@@ -47,7 +47,10 @@ pub mod code {
     pub const GROUP_JSON_PARSE: u32 = 10011;
     pub const GROUP_INVALID_ID: u32 = 10015;
     pub const GROUP_ACCOUNT_NOT_FOUND: u32 = 10019;
+    pub const CALLBACK_REJECTED: u32 = 10016;
+    pub const MUTED: u32 = 10017;
     pub const GROUP_ID_IN_USE: u32 = 10021;
+    pub const FREQUENCY_LIMIT: u32 = 10023;
     pub const GROUP_ID_OWNED: u32 = 10025;
 
     pub const GROUP_OWNER_CANNOT_QUIT: u32 = 10009;

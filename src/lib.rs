@@ -21,3 +21,4 @@ pub mod metrics;
 pub mod presence;
 pub mod room;
 pub mod store;
+pub mod webhook;

@@ -61,6 +61,18 @@ async fn shutdown_signal(token: CancellationToken) {
     token.cancel();
 }
 
+/// SIGHUP re-reads the configuration and applies the `[callback]` section; rooms keep running.
+#[cfg(unix)]
+async fn reload_on_sighup(file: Option<PathBuf>, ctx: std::sync::Arc<roomcast::commands::Context>) {
+    let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else { return };
+    while hup.recv().await.is_some() {
+        match Config::load(file.as_deref()) {
+            Ok(config) => ctx.webhooks.reload(&config.callback),
+            Err(e) => tracing::error!(error = %e, "SIGHUP: configuration not reloaded"),
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -75,6 +87,8 @@ async fn main() -> anyhow::Result<()> {
             }
             println!("roomcast listening on http://{}", server.addr);
             tokio::spawn(shutdown_signal(token));
+            #[cfg(unix)]
+            tokio::spawn(reload_on_sighup(cli.config.clone(), server.ctx.clone()));
             server.wait().await?;
         }
         Command::Usersig { user, expire } => {

@@ -148,16 +148,16 @@ impl Presence {
     }
 
     /// After the grace period: if still detached since attachment `n`, the instance leaves its
-    /// rooms and is forgotten. Returns what it left.
-    pub fn expire(&self, instance: &Arc<Instance>, n: u64) -> Vec<(Arc<Room>, Member)> {
+    /// rooms and is forgotten. Returns what it left, or `None` if a socket came back.
+    pub fn expire(&self, instance: &Arc<Instance>, n: u64) -> Option<Vec<(Arc<Room>, Member)>> {
         if instance.attached.load(Ordering::SeqCst) != 0 || instance.attachment.load(Ordering::SeqCst) != n {
-            return Vec::new();
+            return None;
         }
         self.instances.remove(&(instance.sdkappid, instance.id.clone()));
         if let Some(user) = instance.user() {
             self.forget_login(instance.sdkappid, user, &instance.id);
         }
-        instance.leave_all()
+        Some(instance.leave_all())
     }
 
     /// Records a login of `user` on `instance`; under `kick_older`, ends the user's other login.

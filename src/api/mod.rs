@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use tower_http::trace::TraceLayer;
@@ -61,9 +61,10 @@ async fn unknown_path(uri: axum::http::Uri) -> Response {
     (axum::http::StatusCode::NOT_FOUND, "not found").into_response()
 }
 
-#[tracing::instrument(name = "rest", skip(state, query, body), fields(sdkappid))]
+#[tracing::instrument(name = "rest", skip(state, query, body, peer), fields(sdkappid))]
 async fn rest_command(
     State(state): State<RestState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     Path((service, command)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
     body: Body,
@@ -102,7 +103,7 @@ async fn rest_command(
         let info = "REST API call frequency over the limit for this SDKAppID";
         return envelope::fail(&ImError::new(code::REST_FREQUENCY_LIMIT, info));
     }
-    let caller = commands::Caller::rest(principal);
+    let caller = commands::Caller::rest(principal, peer.ip().to_string());
     let work = commands::dispatch(&state.ctx, &caller, &service, &command, &body);
     match tokio::time::timeout(state.timeout, work).await {
         Ok(result) => {

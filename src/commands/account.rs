@@ -138,6 +138,8 @@ pub(super) async fn kick(call: Call<'_>) -> ImResult<Reply> {
     let req: KickRequest = call.request()?;
     validate::user_id(&req.user_id).map_err(|why| call.bad_param(why))?;
     call.ctx.tickets.revoke_all(call.sdkappid(), &req.user_id);
-    call.ctx.presence.kick_user(call.sdkappid(), &req.user_id);
+    let left = call.ctx.presence.kick_user(call.sdkappid(), &req.user_id);
+    let operator = call.principal.user_id();
+    super::events::members_left(call.ctx, call.origin, &left, super::events::ExitType::Kicked, operator);
     Ok(Reply::new())
 }

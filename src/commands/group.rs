@@ -5,7 +5,7 @@ use rand::Rng;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Call, Reply, reply, validate};
+use super::{Call, Reply, events, reply, validate};
 use crate::error::{ImError, ImResult, code};
 use crate::store::GroupRecord;
 
@@ -213,6 +213,7 @@ pub(super) async fn create(call: Call<'_>) -> ImResult<Reply> {
     // Generated ids are retried on the (unlikely) collision; custom ids report it.
     for _ in 0..8 {
         if store.insert_group(&group).await.map_err(|e| call.internal(e))? {
+            events::group_created(call.ctx, call.origin, call.principal.user_id().unwrap_or_default(), &group);
             return Ok(reply([("GroupId", json!(group.group_id)), ("Type", json!(AVCHATROOM))]));
         }
         if req.group_id.is_none() {
@@ -238,11 +239,15 @@ struct GroupIdRequest {
 
 pub(super) async fn destroy(call: Call<'_>) -> ImResult<Reply> {
     let req: GroupIdRequest = call.request()?;
-    if !call.ctx.store.delete_group(call.sdkappid(), &req.group_id).await.map_err(|e| call.internal(e))? {
+    let store = &call.ctx.store;
+    let group = store.group(call.sdkappid(), &req.group_id).await.map_err(|e| call.internal(e))?;
+    let Some(group) = group else { return Err(group_not_found(&req.group_id)) };
+    if !store.delete_group(call.sdkappid(), &req.group_id).await.map_err(|e| call.internal(e))? {
         return Err(group_not_found(&req.group_id));
     }
     // Members get the "dismissed" notice and the room is gone.
-    call.ctx.rooms.destroy(call.sdkappid(), &req.group_id, call.principal.user_id().unwrap_or_default());
+    let members = call.ctx.rooms.destroy(call.sdkappid(), &req.group_id, call.principal.user_id().unwrap_or_default());
+    events::group_destroyed(call.ctx, call.origin, &group, &members);
     Ok(Reply::new())
 }
 
@@ -254,6 +259,9 @@ pub(super) fn group_not_found(id: &str) -> ImError {
 struct ModifyRequest {
     #[serde(rename = "GroupId")]
     group_id: String,
+    /// The operator to report, when an administrator acts for someone.
+    #[serde(rename = "From_Account")]
+    from_account: Option<String>,
     #[serde(rename = "MuteAllMember", alias = "ShutUpAllMember")]
     mute_all_member: Option<String>,
     #[serde(flatten)]
@@ -281,6 +289,7 @@ pub(super) async fn modify_base_info(call: Call<'_>) -> ImResult<Reply> {
         .await
         .map_err(|e| call.internal(e))?
         .ok_or_else(|| group_not_found(&req.group_id))?;
+    let before = group.clone();
     req.base.apply_to(&mut group)?;
     if let Some(on) = mute_all {
         group.mute_all = on;
@@ -288,5 +297,7 @@ pub(super) async fn modify_base_info(call: Call<'_>) -> ImResult<Reply> {
     group.info_seq += 1;
     group.last_info_time = call.ctx.now();
     store.update_group(&group).await.map_err(|e| call.internal(e))?;
+    let operator = req.from_account.as_deref().or(call.principal.user_id()).unwrap_or_default();
+    events::group_info_changed(call.ctx, call.origin, operator, &before, &group);
     Ok(Reply::new())
 }

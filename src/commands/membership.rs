@@ -7,6 +7,7 @@ use rand::Rng;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::events::{self, ExitType};
 use super::group::group_not_found;
 use super::profile::{TAG_IMAGE, TAG_NICK};
 use super::{Call, Reply, reply};
@@ -14,6 +15,7 @@ use crate::error::{ImError, ImResult, code};
 use crate::presence::{Instance, Joined};
 use crate::room::{Member, Room};
 use crate::store::GroupRecord;
+use crate::webhook::Verdict;
 
 /// Longest a long-poll is held; the SDK gives up on a request after 15 s.
 pub const LONG_POLL_HOLD: Duration = Duration::from_secs(10);
@@ -79,6 +81,15 @@ pub(super) async fn join(call: Call<'_>, anonymous: bool) -> ImResult<Reply> {
     let room = call.room(&req.group_id).await?;
     let user_id = call.principal.user_id().map(str::to_owned);
     let polls = anonymous || user_id.is_none();
+    let rejoin = room.member(&instance.id).is_some();
+    // The backend may refuse a logged-in join; anonymous viewers are not asked about.
+    if let (Some(user), false) = (&user_id, rejoin) {
+        let ask = json!({"GroupId": req.group_id, "Type": events::AVCHATROOM, "Requestor_Account": user});
+        match call.ctx.webhooks.before(call.origin, events::BEFORE_APPLY_JOIN, ask).await {
+            Verdict::Reject { code, info } => return Err(ImError::new(code, info)),
+            Verdict::Allow { .. } | Verdict::Drop => {}
+        }
+    }
     let (nick, avatar) = match &user_id {
         Some(user) => call.nick_and_avatar(user).await?,
         None => Default::default(),
@@ -87,6 +98,9 @@ pub(super) async fn join(call: Call<'_>, anonymous: bool) -> ImResult<Reply> {
         Member { user_id, nick, avatar, outbox: (!polls).then(|| instance.outbox.clone()), joined_at_ms: unix_ms() };
     if !room.join(instance.id.clone(), member) {
         return Err(group_not_found(&req.group_id));
+    }
+    if let (Some(user), false) = (call.principal.user_id(), rejoin) {
+        events::member_joined(call.ctx, call.origin, &req.group_id, user);
     }
     let poll_key = polls.then(|| format!("{:032x}", rand::rng().random::<u128>()));
     instance.add_joined(&req.group_id, Joined { room: room.clone(), poll_key: poll_key.clone() });
@@ -108,10 +122,11 @@ pub(super) async fn quit(call: Call<'_>) -> ImResult<Reply> {
             "the owner cannot quit an AVChatRoom; destroy it instead",
         ));
     }
-    let left = instance.remove_joined(&req.group_id).and_then(|j| j.room.leave(&instance.id));
-    if left.is_none() {
+    let joined = instance.remove_joined(&req.group_id);
+    let Some((room, member)) = joined.and_then(|j| j.room.leave(&instance.id).map(|m| (j.room, m))) else {
         return Err(ImError::new(code::GROUP_NO_PERMISSION, format!("not a member of group {:?}", req.group_id)));
-    }
+    };
+    events::members_left(call.ctx, call.origin, &[(room, member)], ExitType::Quit, None);
     Ok(Reply::new())
 }
 

@@ -3,11 +3,12 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Call, Reply, msg_body, reply};
+use super::{Call, Reply, events, msg_body, reply};
 use crate::auth::Principal;
 use crate::auth::ticket::tiny_id;
 use crate::error::{ImError, ImResult, code};
 use crate::room::{MessageDraft, Priority, SendOutcome};
+use crate::webhook::Verdict;
 
 #[derive(Deserialize)]
 struct SendRequest {
@@ -25,6 +26,10 @@ struct SendRequest {
     cloud_custom_data: String,
     #[serde(rename = "MsgClientTime")]
     client_time: Option<u64>,
+    #[serde(rename = "ForbidCallbackControl", default)]
+    forbid_callback: Vec<String>,
+    #[serde(rename = "GroupAtInfo", default)]
+    group_at_info: Vec<Value>,
 }
 
 pub(super) async fn send_group_msg(call: Call<'_>) -> ImResult<Reply> {
@@ -66,7 +71,8 @@ pub(super) async fn send_group_msg(call: Call<'_>) -> ImResult<Reply> {
         }
     };
     let now = call.ctx.now();
-    let draft = MessageDraft {
+    let operator = call.principal.user_id().unwrap_or(&sender).to_owned();
+    let mut draft = MessageDraft {
         from_tiny_id: tiny_id(call.sdkappid(), &sender),
         from_account: sender,
         nick,
@@ -77,17 +83,66 @@ pub(super) async fn send_group_msg(call: Call<'_>) -> ImResult<Reply> {
         body: req.body,
         cloud_custom_data: req.cloud_custom_data,
     };
-    match room.send(draft).await {
+    let forbidden = |name: &str| req.forbid_callback.iter().any(|f| f == name);
+    // Before frequency control: the backend sees every message, dropped ones included.
+    if !forbidden("ForbidBeforeSendMsgCallback") {
+        let ask = callback_body(&req.group_id, &operator, &draft);
+        match call.ctx.webhooks.before(call.origin, events::BEFORE_SEND_MSG, ask).await {
+            Verdict::Reject { code, info } => return Err(ImError::new(code, info)),
+            Verdict::Drop => {
+                let seq = room.skip_seq();
+                return Ok(reply([("MsgSeq", json!(seq)), ("MsgTime", json!(now)), ("MsgDropReason", json!(""))]));
+            }
+            Verdict::Allow { msg_body, cloud_custom_data } => {
+                if let Some(body) = msg_body {
+                    msg_body::validate(&body, call.codes.bad_param)?;
+                    draft.body = body;
+                }
+                if let Some(data) = cloud_custom_data {
+                    draft.cloud_custom_data = data;
+                }
+            }
+        }
+    }
+    let outcome = room.send(draft.clone()).await;
+    let mut event = callback_body(&req.group_id, &operator, &draft);
+    match outcome {
         Ok(SendOutcome::Delivered { seq, time }) => {
+            if !forbidden("ForbidAfterSendMsgCallback") {
+                event["MsgSeq"] = json!(seq);
+                event["MsgTime"] = json!(time);
+                event["GroupAtInfo"] = json!(req.group_at_info);
+                call.ctx.webhooks.after(call.origin, events::AFTER_SEND_MSG, event);
+            }
             Ok(reply([("MsgSeq", json!(seq)), ("MsgTime", json!(time)), ("MsgDropReason", json!(""))]))
         }
-        Ok(SendOutcome::Dropped { seq, time }) => Ok(reply([
-            ("MsgSeq", json!(seq)),
-            ("MsgTime", json!(time)),
-            ("MsgDropReason", json!("MsgFreqCtrl: the group's message frequency limit was reached")),
-        ])),
+        Ok(SendOutcome::Dropped { seq, time }) => {
+            event["ErrorCode"] = json!(code::FREQUENCY_LIMIT);
+            event["ErrorInfo"] = json!("msg count exceeds limit,please retry later");
+            call.ctx.webhooks.after(call.origin, events::SEND_MSG_EXCEPTION, event);
+            Ok(reply([
+                ("MsgSeq", json!(seq)),
+                ("MsgTime", json!(time)),
+                ("MsgDropReason", json!("MsgFreqCtrl: the group's message frequency limit was reached")),
+            ]))
+        }
         Ok(SendOutcome::Gone) | Err(_) => Err(super::group::group_not_found(&req.group_id)),
     }
+}
+
+/// The fields BeforeSendMsg, AfterSendMsg and SendMsgException share.
+fn callback_body(group_id: &str, operator: &str, draft: &MessageDraft) -> Value {
+    json!({
+        "GroupId": group_id,
+        "Type": events::AVCHATROOM,
+        "From_Account": draft.from_account,
+        "Operator_Account": operator,
+        "Random": draft.random,
+        "MsgId": format!("{}-{}-{}", draft.from_tiny_id, draft.client_time, draft.random),
+        "OnlineOnlyFlag": 0,
+        "MsgBody": draft.body,
+        "CloudCustomData": draft.cloud_custom_data,
+    })
 }
 
 #[derive(Deserialize)]

@@ -7,6 +7,7 @@
 //! fields; the transport wraps them in its envelope.
 
 mod account;
+pub mod events;
 mod group;
 mod group_info;
 mod membership;
@@ -26,6 +27,7 @@ use crate::error::{ImError, ImResult, code};
 use crate::presence::{Instance, Presence};
 use crate::room::Rooms;
 use crate::store::{Store, StoreError};
+use crate::webhook::{Origin, Webhooks};
 
 /// Result fields of a successful command, without the envelope.
 pub type Reply = Map<String, Value>;
@@ -37,18 +39,22 @@ pub struct Context {
     pub rooms: Rooms,
     pub presence: Presence,
     pub tickets: TicketAuthority,
+    pub webhooks: Arc<Webhooks>,
 }
 
 /// Who sent a command, and from which SDK instance (gateway requests only).
 pub struct Caller {
     pub principal: Principal,
     pub instance: Option<Arc<Instance>>,
+    /// Where the request came from, for callbacks.
+    pub origin: Origin,
 }
 
 impl Caller {
     /// A REST caller: an administrator, no SDK instance.
-    pub fn rest(principal: Principal) -> Self {
-        Self { principal, instance: None }
+    pub fn rest(principal: Principal, client_ip: String) -> Self {
+        let origin = Origin::rest(principal.sdkappid(), client_ip);
+        Self { principal, instance: None, origin }
     }
 }
 
@@ -209,7 +215,7 @@ pub async fn dispatch(ctx: &Context, caller: &Caller, service: &str, command: &s
     if !body.is_object() {
         return Err(ImError::new(codes.parse, "request body must be a JSON object"));
     }
-    let call = Call { ctx, principal, instance: caller.instance.as_ref(), codes, body };
+    let call = Call { ctx, principal, instance: caller.instance.as_ref(), origin: &caller.origin, codes, body };
     match cmd {
         Command::AccountImport => account::import(call).await,
         Command::MultiAccountImport => account::multi_import(call).await,
@@ -242,6 +248,7 @@ pub(crate) struct Call<'a> {
     pub ctx: &'a Context,
     pub principal: &'a Principal,
     pub instance: Option<&'a Arc<Instance>>,
+    pub origin: &'a Origin,
     pub codes: ServiceCodes,
     body: Value,
 }

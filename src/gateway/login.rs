@@ -9,8 +9,10 @@ use super::Gateway;
 use super::frame::Head;
 use crate::auth::ticket::{Ticket, TicketError, tiny_id};
 use crate::auth::{AppEntry, Principal, usersig};
+use crate::commands::events::{self, ExitType};
 use crate::error::{ImError, ImResult, code};
 use crate::presence::Instance;
+use crate::webhook::Origin;
 
 fn ticket_error(e: TicketError) -> ImError {
     let code = match e {
@@ -50,6 +52,7 @@ impl Gateway {
         &self,
         app: &AppEntry,
         instance: &Arc<Instance>,
+        origin: &Origin,
         head: &Head,
     ) -> ImResult<Map<String, Value>> {
         let now = self.ctx.now();
@@ -70,7 +73,9 @@ impl Gateway {
                 .map_err(|e| ImError::internal(code::ACCOUNT_INTERNAL, e))?;
             head.identifier.clone()
         };
-        self.ctx.presence.login(instance, &user_id);
+        let replaced = self.ctx.presence.login(instance, &user_id);
+        events::members_left(&self.ctx, origin, &replaced, ExitType::Quit, None);
+        events::state_changed(&self.ctx, origin, &user_id, "Login", "Register");
         let inst_id = u64::from(rand::random::<u32>());
         let ticket = Ticket {
             sdkappid: app.sdkappid,
@@ -92,10 +97,18 @@ impl Gateway {
     }
 
     /// `wslogout`: the instance leaves its rooms and is anonymous again; the socket stays.
-    pub(super) fn logout(&self, app: &AppEntry, instance: &Arc<Instance>, head: &Head) -> ImResult<Map<String, Value>> {
+    pub(super) fn logout(
+        &self,
+        app: &AppEntry,
+        instance: &Arc<Instance>,
+        origin: &Origin,
+        head: &Head,
+    ) -> ImResult<Map<String, Value>> {
         // A kicked instance logs out too; its ticket no longer works, and that is fine.
-        if self.ticket(app, instance, head).is_ok() && instance.user().is_some() {
-            self.ctx.presence.logout(instance);
+        if let (Ok(_), Some(user)) = (self.ticket(app, instance, head), instance.user()) {
+            let left = self.ctx.presence.logout(instance);
+            events::members_left(&self.ctx, origin, &left, ExitType::Quit, None);
+            events::state_changed(&self.ctx, origin, &user, "Logout", "Unregister");
         }
         Ok(Map::new())
     }

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Query, State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, Query, State, WebSocketUpgrade};
 use axum::response::Response;
 use axum::routing::get;
 use tokio_util::sync::CancellationToken;
@@ -49,18 +49,19 @@ pub enum FrameMode {
 
 pub fn router(gateway: Gateway) -> Router {
     Router::new()
-        .route("/binfo", get(|g, q, ws| upgrade(g, q, ws, FrameMode::Binary)))
-        .route("/info", get(|g, q, ws| upgrade(g, q, ws, FrameMode::Text)))
+        .route("/binfo", get(|g, p, q, ws| upgrade(g, p, q, ws, FrameMode::Binary)))
+        .route("/info", get(|g, p, q, ws| upgrade(g, p, q, ws, FrameMode::Text)))
         .with_state(gateway)
 }
 
 async fn upgrade(
     State(gateway): State<Gateway>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     Query(query): Query<HashMap<String, String>>,
     ws: WebSocketUpgrade,
     mode: FrameMode,
 ) -> Response {
-    let params = session::SocketParams::from_query(&query, mode);
+    let params = session::SocketParams::from_query(&query, mode, peer.ip().to_string());
     // Small buffers: an idle connection should cost little memory.
     ws.max_message_size(256 * 1024).write_buffer_size(0).on_upgrade(move |socket| {
         let tasks = gateway.tasks.clone();

@@ -13,21 +13,24 @@ use tokio::time::Instant;
 use super::frame::{self, Head, Request};
 use super::{FrameMode, Gateway, sync_stubs};
 use crate::auth::AppEntry;
+use crate::commands::events::{self, ExitType};
 use crate::commands::{self, Caller};
 use crate::error::{ImError, code};
 use crate::presence::Instance;
 use crate::room::{Outgoing, PushItem};
+use crate::webhook::Origin;
 
 /// What the socket URL says: `?sdkappid=…&instanceid=…&compress=gzip…`.
 pub struct SocketParams {
     sdkappid: Option<u64>,
+    client_ip: String,
     instance_id: String,
     gzip: bool,
     mode: FrameMode,
 }
 
 impl SocketParams {
-    pub fn from_query(query: &HashMap<String, String>, mode: FrameMode) -> Self {
+    pub fn from_query(query: &HashMap<String, String>, mode: FrameMode, client_ip: String) -> Self {
         let instance_id = query
             .get("instanceid")
             .filter(|id| !id.is_empty() && id.len() <= 64)
@@ -35,6 +38,7 @@ impl SocketParams {
             .unwrap_or_else(|| format!("{:032x}", rand::random::<u128>()));
         Self {
             sdkappid: query.get("sdkappid").and_then(|s| s.parse().ok()),
+            client_ip,
             instance_id,
             gzip: query.get("compress").is_some_and(|c| c == "gzip"),
             mode,
@@ -121,6 +125,10 @@ pub async fn run(gateway: Gateway, socket: WebSocket, params: SocketParams) {
     };
     metrics::gauge!(crate::metrics::SESSIONS).decrement(1.0);
     tracing::debug!(parent: &span, ?reason, "disconnected");
+    let origin = Origin::web(sdkappid, params.client_ip.clone());
+    if let Some(user) = instance.user() {
+        events::state_changed(&gateway.ctx, &origin, &user, "Disconnect", "LinkClose");
+    }
     if gateway.ctx.presence.detach(&instance, attachment) {
         let grace = Duration::from_secs(gateway.config.reconnect_grace_secs);
         let presence_gateway = gateway.clone();
@@ -129,7 +137,12 @@ pub async fn run(gateway: Gateway, socket: WebSocket, params: SocketParams) {
                 _ = tokio::time::sleep(grace) => {}
                 _ = presence_gateway.shutdown.cancelled() => return,
             }
-            presence_gateway.ctx.presence.expire(&instance, attachment);
+            let user = instance.user();
+            let Some(left) = presence_gateway.ctx.presence.expire(&instance, attachment) else { return };
+            if let Some(user) = user {
+                events::state_changed(&presence_gateway.ctx, &origin, &user, "Disconnect", "TimeOut");
+            }
+            events::members_left(&presence_gateway.ctx, &origin, &left, ExitType::Quit, None);
         });
     }
 }
@@ -147,12 +160,13 @@ async fn serve(
         Writer { mode: params.mode, gzip: params.gzip, compress_min: gateway.config.compress_min_bytes, push_seq: 0 };
     let idle = Duration::from_secs(gateway.config.idle_timeout_secs);
     let mut deadline = Instant::now() + idle;
+    let origin = Origin::web(params.sdkappid.unwrap_or_default(), params.client_ip.clone());
     instance.outbox.clear_lagging();
     loop {
         let outgoing: Vec<Message> = tokio::select! {
             incoming = stream.next() => match incoming {
-                Some(Ok(Message::Binary(bytes))) => { deadline = Instant::now() + idle; handle(gateway, &app, instance, bytes, &reply_tx).map(|b| writer.message(b)).into_iter().collect() }
-                Some(Ok(Message::Text(text))) => { deadline = Instant::now() + idle; handle(gateway, &app, instance, Bytes::from(text.as_str().to_owned()), &reply_tx).map(|b| writer.message(b)).into_iter().collect() }
+                Some(Ok(Message::Binary(bytes))) => { deadline = Instant::now() + idle; handle(gateway, &app, instance, &origin, bytes, &reply_tx).map(|b| writer.message(b)).into_iter().collect() }
+                Some(Ok(Message::Text(text))) => { deadline = Instant::now() + idle; handle(gateway, &app, instance, &origin, Bytes::from(text.as_str().to_owned()), &reply_tx).map(|b| writer.message(b)).into_iter().collect() }
                 Some(Ok(Message::Close(_))) | None => return CloseReason::ClientClosed,
                 Some(Ok(_)) => Vec::new(),
                 Some(Err(_)) => return CloseReason::SocketError,
@@ -199,6 +213,7 @@ fn handle(
     gateway: &Gateway,
     app: &Option<AppEntry>,
     instance: &Arc<Instance>,
+    origin: &Origin,
     bytes: Bytes,
     replies: &mpsc::Sender<Bytes>,
 ) -> Option<Bytes> {
@@ -219,9 +234,10 @@ fn handle(
     };
     let gateway = gateway.clone();
     let instance = instance.clone();
+    let origin = origin.clone();
     let replies = replies.clone();
     gateway.tasks.clone().spawn(async move {
-        let reply = match execute(&gateway, &app, &instance, &request).await {
+        let reply = match execute(&gateway, &app, &instance, &origin, &request).await {
             Ok(fields) => frame::ok_reply(&request.head, fields),
             Err(e) => {
                 if e.internal {
@@ -239,19 +255,20 @@ async fn execute(
     gateway: &Gateway,
     app: &AppEntry,
     instance: &Arc<Instance>,
+    origin: &Origin,
     request: &Request,
 ) -> Result<serde_json::Map<String, serde_json::Value>, ImError> {
     let head: &Head = &request.head;
     let (service, command) = request.service_command();
     match (service, command) {
-        ("im_open_status", "wslogin") => return gateway.login(app, instance, head).await,
-        ("im_open_status", "wslogout") => return gateway.logout(app, instance, head),
+        ("im_open_status", "wslogin") => return gateway.login(app, instance, origin, head).await,
+        ("im_open_status", "wslogout") => return gateway.logout(app, instance, origin, head),
         _ => {}
     }
     if let Some(answer) = sync_stubs::answer(service, command) {
         return answer;
     }
     let principal = gateway.authenticate(app, instance, head)?;
-    let caller = Caller { principal, instance: Some(instance.clone()) };
+    let caller = Caller { principal, instance: Some(instance.clone()), origin: origin.clone() };
     commands::dispatch(&gateway.ctx, &caller, service, command, request.body_bytes()).await
 }

@@ -321,6 +321,15 @@ impl Room {
         }
     }
 
+    /// Takes a sequence number for a message nobody will receive (dropped by the backend), so
+    /// the number its sender is told is never reused.
+    pub fn skip_seq(&self) -> u64 {
+        let mut state = self.lock();
+        let seq = state.next_seq;
+        state.next_seq += 1;
+        seq
+    }
+
     /// A system notice (Event 5, OpType 255) to every member.
     pub fn notify(&self, operator: &str, text: &str) -> Option<u64> {
         let mut state = self.lock();

@@ -2,6 +2,7 @@
 //! PostgreSQL (a fresh database on the server named by TEST_DATABASE_URL).
 #![allow(dead_code)]
 
+pub mod receiver;
 pub mod ws_client;
 
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -17,6 +17,7 @@ use crate::auth::{AppEntry, AppRegistry};
 use crate::commands::Context;
 use crate::config::Config;
 use crate::gateway::{self, Gateway};
+use crate::moderation::Moderation;
 use crate::presence::Presence;
 use crate::room::{RoomConfig, Rooms};
 use crate::store::{self, AppRecord, Store};
@@ -126,7 +127,9 @@ pub async fn start(config: &Config, shutdown: CancellationToken) -> anyhow::Resu
         presence: Presence::new(config.gateway.outbox_capacity, config.gateway.multi_login),
         tickets: TicketAuthority::new(),
         webhooks: Webhooks::start(&config.callback),
+        moderation: Moderation::default(),
     });
+    ctx.moderation.load_app(ctx.store.as_ref(), app.sdkappid).await?;
     let tasks = TaskTracker::new();
     let gateway = Gateway::new(ctx.clone(), config.gateway.clone(), shutdown.clone(), tasks.clone());
     let router = api::router(RestState::new(ctx.clone(), &config.rest)).merge(gateway::router(gateway));

@@ -56,6 +56,7 @@ pub mod code {
     pub const GROUP_OWNER_CANNOT_QUIT: u32 = 10009;
 
     // Content (80xxx)
+    pub const DIRTY_WORD: u32 = 80001;
     pub const MSG_TOO_LONG: u32 = 80002;
 
     // Profiles (40xxx)

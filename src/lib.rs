@@ -18,6 +18,7 @@ pub mod config;
 pub mod error;
 pub mod gateway;
 pub mod metrics;
+pub mod moderation;
 pub mod presence;
 pub mod room;
 pub mod store;

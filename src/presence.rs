@@ -43,6 +43,9 @@ pub fn kick_frame(kick: KickType) -> Bytes {
 pub struct Joined {
     pub room: Arc<Room>,
     pub poll_key: Option<String>,
+    /// The room's next seq when the instance joined: where a first poll with `StartSeq` 0
+    /// starts, so nothing published between the join and the first poll is lost.
+    pub joined_at_seq: u64,
 }
 
 /// One SDK instance.

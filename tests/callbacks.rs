@@ -361,3 +361,20 @@ async fn reloaded_settings_take_effect_without_a_restart() {
     second.wait_for("Group.CallbackAfterCreateGroup", 2).await;
     assert!(second.of("Group.CallbackAfterGroupDestroyed").is_empty(), "a disabled callback is not sent");
 }
+
+#[tokio::test]
+async fn a_muted_sender_is_refused_before_the_backend_is_asked() {
+    let (s, rx) = setup(|_| {}).await;
+    let mut muted = member(&s, "muted").await;
+    s.ok(
+        "group_open_http_svc/forbid_send_msg",
+        json!({"GroupId": "live", "Members_Account": ["muted"], "MuteTime": 60}),
+    )
+    .await;
+    let reply = muted
+        .call("group_open_http_svc.send_group_msg", json!({"GroupId": "live", "Random": 1, "MsgBody": text("x")}))
+        .await;
+    assert_eq!(reply["ErrorCode"], 10017);
+    s.ok("group_open_http_svc/send_group_msg", json!({"GroupId": "live", "Random": 2, "MsgBody": text("y")})).await;
+    assert_eq!(rx.wait_for("Group.CallbackBeforeSendMsg", 1).await.len(), 1, "only the unmuted send was asked about");
+}

@@ -79,6 +79,11 @@ impl BaseInfo {
         Ok(())
     }
 
+    /// The texts the dirty-word filter reads: Name, Introduction, Notification.
+    fn texts(&self) -> impl Iterator<Item = &str> {
+        [&self.name, &self.introduction, &self.notification].into_iter().filter_map(|t| t.as_deref())
+    }
+
     /// Writes the given fields into `group`; an AppDefinedData Value of "" deletes its key.
     fn apply_to(self, group: &mut GroupRecord) -> ImResult<()> {
         let fields = [
@@ -173,6 +178,7 @@ pub(super) async fn create(call: Call<'_>) -> ImResult<Reply> {
         return Err(call.bad_param("Name is required"));
     }
     req.base.validate()?;
+    super::moderation::check_words(&call, req.base.texts())?;
     if !req.member_list.is_empty() {
         return Err(ImError::new(
             code::GROUP_NO_PERMISSION,
@@ -246,6 +252,7 @@ pub(super) async fn destroy(call: Call<'_>) -> ImResult<Reply> {
         return Err(group_not_found(&req.group_id));
     }
     // Members get the "dismissed" notice and the room is gone.
+    call.ctx.moderation.forget_group(call.sdkappid(), &req.group_id);
     let members = call.ctx.rooms.destroy(call.sdkappid(), &req.group_id, call.principal.user_id().unwrap_or_default());
     events::group_destroyed(call.ctx, call.origin, &group, &members);
     Ok(Reply::new())
@@ -282,6 +289,7 @@ pub(super) async fn modify_base_info(call: Call<'_>) -> ImResult<Reply> {
         return Err(call.bad_param("Name cannot be empty"));
     }
     req.base.validate()?;
+    super::moderation::check_words(&call, req.base.texts())?;
     let mute_all = req.mute_all_member.as_deref().map(|v| parse_on_off("MuteAllMember", v)).transpose()?;
     let store = &call.ctx.store;
     let mut group = store
@@ -297,6 +305,7 @@ pub(super) async fn modify_base_info(call: Call<'_>) -> ImResult<Reply> {
     group.info_seq += 1;
     group.last_info_time = call.ctx.now();
     store.update_group(&group).await.map_err(|e| call.internal(e))?;
+    call.ctx.moderation.update_group(call.sdkappid(), &group.group_id, |p| p.mute_all = group.mute_all);
     let operator = req.from_account.as_deref().or(call.principal.user_id()).unwrap_or_default();
     events::group_info_changed(call.ctx, call.origin, operator, &before, &group);
     Ok(Reply::new())

@@ -103,11 +103,12 @@ pub(super) async fn join(call: Call<'_>, anonymous: bool) -> ImResult<Reply> {
         events::member_joined(call.ctx, call.origin, &req.group_id, user);
     }
     let poll_key = polls.then(|| format!("{:032x}", rand::rng().random::<u128>()));
-    instance.add_joined(&req.group_id, Joined { room: room.clone(), poll_key: poll_key.clone() });
+    let joined_at_seq = room.next_seq();
+    instance.add_joined(&req.group_id, Joined { room: room.clone(), poll_key: poll_key.clone(), joined_at_seq });
     let mut out = reply([("JoinedStatus", json!("JoinedSuccess")), ("HugeGroupFlag", json!(1))]);
     if let Some(key) = poll_key {
         out.insert("LongPollingKey".into(), json!(key));
-        out.insert("NextSeq".into(), json!(room.next_seq()));
+        out.insert("NextSeq".into(), json!(joined_at_seq));
     }
     Ok(out)
 }
@@ -203,11 +204,13 @@ pub(super) async fn long_poll(call: Call<'_>) -> ImResult<Reply> {
         .joined_by_key(&req.key)
         .ok_or_else(|| ImError::new(code::GROUP_NOT_FOUND, "unknown LongPollingKey: join the group again"))?;
     let hold = Duration::from_secs(req.hold_time).min(LONG_POLL_HOLD);
+    // The SDK's first poll says StartSeq 0 whatever the join answered: start at the join.
+    let start_seq = if req.start_seq == 0 { joined.joined_at_seq } else { req.start_seq };
     let deadline = tokio::time::Instant::now() + hold;
     let mut seq_watch = joined.room.watch_seq();
     let poll = loop {
         seq_watch.borrow_and_update();
-        let poll = joined.room.poll(req.start_seq);
+        let poll = joined.room.poll(start_seq);
         if !poll.items.is_empty() || joined.room.is_destroyed() {
             break poll;
         }

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Call, Reply, events, msg_body, reply};
+use super::{Call, Reply, events, moderation, msg_body, reply};
 use crate::auth::Principal;
 use crate::auth::ticket::tiny_id;
 use crate::error::{ImError, ImResult, code};
@@ -70,6 +70,9 @@ pub(super) async fn send_group_msg(call: Call<'_>) -> ImResult<Reply> {
             return Err(ImError::new(code::GROUP_NO_PERMISSION, "anonymous viewers cannot send"));
         }
     };
+    // Muted senders are refused before the backend is asked (Tencent does the same).
+    moderation::check_not_muted(&call, &req.group_id, &sender).await?;
+    moderation::check_words(&call, msg_body::texts(&req.body))?;
     let now = call.ctx.now();
     let operator = call.principal.user_id().unwrap_or(&sender).to_owned();
     let mut draft = MessageDraft {

@@ -12,6 +12,7 @@ mod group;
 mod group_info;
 mod membership;
 mod message;
+mod moderation;
 pub mod msg_body;
 mod profile;
 pub mod validate;
@@ -24,6 +25,7 @@ use serde_json::{Map, Value};
 use crate::auth::ticket::TicketAuthority;
 use crate::auth::{AppRegistry, Principal};
 use crate::error::{ImError, ImResult, code};
+use crate::moderation::Moderation;
 use crate::presence::{Instance, Presence};
 use crate::room::Rooms;
 use crate::store::{Store, StoreError};
@@ -40,6 +42,7 @@ pub struct Context {
     pub presence: Presence,
     pub tickets: TicketAuthority,
     pub webhooks: Arc<Webhooks>,
+    pub moderation: Moderation,
 }
 
 /// Who sent a command, and from which SDK instance (gateway requests only).
@@ -91,6 +94,15 @@ pub enum Command {
     LongPollGetMsg,
     GetMembers,
     CheckMembers,
+    ForbidSendMsg,
+    GetGroupMutedAccount,
+    GetGroupShuttedUin,
+    SetNoSpeaking,
+    GetNoSpeaking,
+    DeleteGroupMember,
+    DirtyWordsGet,
+    DirtyWordsAdd,
+    DirtyWordsDelete,
 }
 
 /// The error codes a service uses for a bad body, bad parameters and its own faults.
@@ -152,6 +164,15 @@ impl Command {
             }
             ("group_open_avchatroom_http_svc", "get_members") => GetMembers,
             ("group_open_avchatroom_http_svc", "check_members") => CheckMembers,
+            ("group_open_http_svc", "forbid_send_msg") => ForbidSendMsg,
+            ("group_open_http_svc", "get_group_muted_account") => GetGroupMutedAccount,
+            ("group_open_http_svc", "get_group_shutted_uin") => GetGroupShuttedUin,
+            ("group_open_http_svc", "delete_group_member") => DeleteGroupMember,
+            ("openconfigsvr", "setnospeaking") => SetNoSpeaking,
+            ("openconfigsvr", "getnospeaking") => GetNoSpeaking,
+            ("openim_dirty_words", "get") => DirtyWordsGet,
+            ("openim_dirty_words", "add") => DirtyWordsAdd,
+            ("openim_dirty_words", "delete") => DirtyWordsDelete,
             (s, c) if is_group_service(s) => {
                 return Err(ImError::new(code::GROUP_UNKNOWN_COMMAND, format!("command {s}/{c} is not supported")));
             }
@@ -240,6 +261,15 @@ pub async fn dispatch(ctx: &Context, caller: &Caller, service: &str, command: &s
         Command::CheckMembers => membership::check_members(call).await,
         Command::SendGroupMsg => message::send_group_msg(call).await,
         Command::SendGroupSystemNotification => message::send_system_notification(call).await,
+        Command::ForbidSendMsg => moderation::forbid_send_msg(call).await,
+        Command::GetGroupMutedAccount => moderation::get_muted_accounts(call, false).await,
+        Command::GetGroupShuttedUin => moderation::get_muted_accounts(call, true).await,
+        Command::DeleteGroupMember => moderation::delete_group_member(call),
+        Command::SetNoSpeaking => moderation::set_no_speaking(call).await,
+        Command::GetNoSpeaking => moderation::get_no_speaking(call).await,
+        Command::DirtyWordsGet => moderation::dirty_words_get(call).await,
+        Command::DirtyWordsAdd => moderation::dirty_words_change(call, true).await,
+        Command::DirtyWordsDelete => moderation::dirty_words_change(call, false).await,
     }
 }
 

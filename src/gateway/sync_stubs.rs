@@ -17,6 +17,11 @@ pub fn answer(service: &str, command: &str) -> Option<Result<Map<String, Value>,
             json!({"TotalCount": 0, "GroupIdList": []})
         }
         ("imopenstat", _) | ("openim", "ws_msg_push_ack") => json!({}),
+        // An error here makes the SDK ask again every second; a day-long "no extras" answer
+        // stops it. Bit string "0": none of the paid features.
+        ("im_sdk_config_mgr", "fetch_imsdk_purchase_bitsv2") => json!({
+            "int32_error_code": 0, "str_error_message": "", "str_purchase_bits": "0", "uint32_expired_time": 86400
+        }),
         ("sns" | "recentcontact" | "im_sdk_config_mgr" | "openim" | "profile", _)
             if is_housekeeping(service, command) =>
         {

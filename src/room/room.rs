@@ -189,14 +189,14 @@ impl Room {
         self.publish(state, kind, Priority::High, |seq, time| event_json(&group_id, seq, time, rand::random(), &draft))
     }
 
-    fn online_tip_body(state: &RoomState, op_type: u32, member: &Member) -> Value {
+    fn online_tip_body(op_type: u32, member: &Member, online: usize) -> Value {
         let user = member.user_id.clone().unwrap_or_default();
         json!({
             "OpType": op_type,
             "Operator_Account": user,
             "List_Account": [user],
             "MsgOperatorMemberExtraInfo": {"UserId": user, "NickName": member.nick, "ImageUrl": member.avatar},
-            "OnlineInf": {"Num": state.members.len(), "ET": 60},
+            "OnlineInf": {"Num": online, "ET": 60},
         })
     }
 
@@ -206,11 +206,14 @@ impl Room {
         if state.destroyed {
             return false;
         }
-        let is_new = state.members.insert(instance, member.clone()).is_none();
+        let is_new = !state.members.contains_key(&instance);
+        // The tip goes to the others before the joiner is a member: the SDK learns of its own
+        // join from the join answer, and a late own tip would overwrite newer online counts.
         if is_new && self.config.member_tips && member.user_id.is_some() {
-            let body = Self::online_tip_body(&state, 1, &member);
+            let body = Self::online_tip_body(1, &member, state.members.len() + 1);
             self.publish_event(&mut state, ItemKind::Tip, body);
         }
+        state.members.insert(instance, member);
         true
     }
 
@@ -219,7 +222,7 @@ impl Room {
         let mut state = self.lock();
         let member = state.members.remove(instance)?;
         if self.config.member_tips && member.user_id.is_some() && !state.destroyed {
-            let body = Self::online_tip_body(&state, 2, &member);
+            let body = Self::online_tip_body(2, &member, state.members.len());
             self.publish_event(&mut state, ItemKind::Tip, body);
         }
         Some(member)

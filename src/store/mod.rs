@@ -5,6 +5,7 @@
 //! `postgres.rs`. The backend is picked by the URL scheme. Migrations in
 //! `migrations/<backend>/` are embedded in the binary and applied at start.
 
+mod moderation;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use moderation::{GlobalMute, ModerationStore};
 pub use sql::SqlStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +70,7 @@ pub struct GroupPage {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: ModerationStore + Send + Sync + 'static {
     async fn apps(&self) -> StoreResult<Vec<AppRecord>>;
     async fn insert_app(&self, app: &AppRecord) -> StoreResult<()>;
     /// Replaces the app's administrator list.

@@ -11,7 +11,7 @@ use sqlx::any::AnyRow;
 use super::{AppRecord, GroupPage, GroupRecord, Store, StoreError, StoreResult};
 
 pub struct SqlStore {
-    pool: AnyPool,
+    pub(super) pool: AnyPool,
 }
 
 impl SqlStore {
@@ -21,11 +21,11 @@ impl SqlStore {
 }
 
 /// Ids and counters are u64 on the wire and BIGINT in the database.
-fn db(n: u64) -> i64 {
+pub(super) fn db(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn get_u64(row: &AnyRow, col: &str) -> StoreResult<u64> {
+pub(super) fn get_u64(row: &AnyRow, col: &str) -> StoreResult<u64> {
     let v: i64 = row.try_get(col)?;
     u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative {col}")))
 }
@@ -242,11 +242,19 @@ impl Store for SqlStore {
     }
 
     async fn delete_group(&self, sdkappid: u64, group_id: &str) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query("DELETE FROM chat_groups WHERE sdkappid = $1 AND group_id = $2")
             .bind(db(sdkappid))
             .bind(group_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        // Per-group moderation state goes with the group, so a re-created id starts clean.
+        sqlx::query("DELETE FROM group_mutes WHERE sdkappid = $1 AND group_id = $2")
+            .bind(db(sdkappid))
+            .bind(group_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 

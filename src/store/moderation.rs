@@ -1,0 +1,137 @@
+//! Durable moderation state: member mutes per group, app-wide mutes, dirty words.
+
+use async_trait::async_trait;
+use sqlx::Row;
+
+use super::sql::{db, get_u64};
+use super::{SqlStore, StoreResult};
+
+/// An account's app-wide mute (`openconfigsvr/setnospeaking`), as Unix seconds it ends at
+/// (0 = not muted; u32::MAX = for ever).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GlobalMute {
+    pub c2c_until: u64,
+    pub group_until: u64,
+}
+
+#[async_trait]
+pub trait ModerationStore {
+    /// Mutes `user_id` in a group until `until` (Unix seconds); `None` unmutes.
+    async fn set_group_mute(&self, sdkappid: u64, group_id: &str, user_id: &str, until: Option<u64>)
+    -> StoreResult<()>;
+    /// Every mute recorded for a group, expired ones included, as (account, until).
+    async fn group_mutes(&self, sdkappid: u64, group_id: &str) -> StoreResult<Vec<(String, u64)>>;
+    async fn set_global_mute(&self, sdkappid: u64, user_id: &str, mute: GlobalMute) -> StoreResult<()>;
+    /// Every app-wide mute of an app, as (account, mute).
+    async fn global_mutes(&self, sdkappid: u64) -> StoreResult<Vec<(String, GlobalMute)>>;
+    async fn dirty_words(&self, sdkappid: u64) -> StoreResult<Vec<String>>;
+    async fn add_dirty_words(&self, sdkappid: u64, words: &[String]) -> StoreResult<()>;
+    async fn delete_dirty_words(&self, sdkappid: u64, words: &[String]) -> StoreResult<()>;
+}
+
+#[async_trait]
+impl ModerationStore for SqlStore {
+    async fn set_group_mute(
+        &self,
+        sdkappid: u64,
+        group_id: &str,
+        user_id: &str,
+        until: Option<u64>,
+    ) -> StoreResult<()> {
+        let query = match until {
+            Some(until) => sqlx::query(
+                "INSERT INTO group_mutes (sdkappid, group_id, user_id, muted_until) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (sdkappid, group_id, user_id) DO UPDATE SET muted_until = excluded.muted_until",
+            )
+            .bind(db(sdkappid))
+            .bind(group_id)
+            .bind(user_id)
+            .bind(db(until)),
+            None => sqlx::query("DELETE FROM group_mutes WHERE sdkappid = $1 AND group_id = $2 AND user_id = $3")
+                .bind(db(sdkappid))
+                .bind(group_id)
+                .bind(user_id),
+        };
+        query.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn group_mutes(&self, sdkappid: u64, group_id: &str) -> StoreResult<Vec<(String, u64)>> {
+        let rows = sqlx::query(
+            "SELECT user_id, muted_until FROM group_mutes WHERE sdkappid = $1 AND group_id = $2 ORDER BY user_id",
+        )
+        .bind(db(sdkappid))
+        .bind(group_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("user_id")?, get_u64(r, "muted_until")?))).collect()
+    }
+
+    async fn set_global_mute(&self, sdkappid: u64, user_id: &str, mute: GlobalMute) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO global_mutes (sdkappid, user_id, c2c_muted_until, group_muted_until) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (sdkappid, user_id) DO UPDATE SET c2c_muted_until = excluded.c2c_muted_until, \
+             group_muted_until = excluded.group_muted_until",
+        )
+        .bind(db(sdkappid))
+        .bind(user_id)
+        .bind(db(mute.c2c_until))
+        .bind(db(mute.group_until))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn global_mutes(&self, sdkappid: u64) -> StoreResult<Vec<(String, GlobalMute)>> {
+        let rows =
+            sqlx::query("SELECT user_id, c2c_muted_until, group_muted_until FROM global_mutes WHERE sdkappid = $1")
+                .bind(db(sdkappid))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                let mute = GlobalMute {
+                    c2c_until: get_u64(r, "c2c_muted_until")?,
+                    group_until: get_u64(r, "group_muted_until")?,
+                };
+                Ok((r.try_get("user_id")?, mute))
+            })
+            .collect()
+    }
+
+    async fn dirty_words(&self, sdkappid: u64) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query("SELECT word FROM dirty_words WHERE sdkappid = $1 ORDER BY word")
+            .bind(db(sdkappid))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|r| r.try_get("word")).collect::<Result<_, _>>()?)
+    }
+
+    async fn add_dirty_words(&self, sdkappid: u64, words: &[String]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        for word in words {
+            sqlx::query(
+                "INSERT INTO dirty_words (sdkappid, word) VALUES ($1, $2) ON CONFLICT (sdkappid, word) DO NOTHING",
+            )
+            .bind(db(sdkappid))
+            .bind(word)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_dirty_words(&self, sdkappid: u64, words: &[String]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        for word in words {
+            sqlx::query("DELETE FROM dirty_words WHERE sdkappid = $1 AND word = $2")
+                .bind(db(sdkappid))
+                .bind(word)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

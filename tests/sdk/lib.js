@@ -19,44 +19,50 @@ if (SDK !== 'v3' && SDK !== 'v2') fail(`SDK must be v3 or v2, not ${SDK}`);
 const VERBOSE = Number(process.env.SDK_DEBUG || 0); // 1: our events, 2: + SDK logs, 3: + frames
 
 // Node 20 has no global WebSocket; both SDKs call `new WebSocket(url)` with
-// binaryType "arraybuffer", which the `ws` package supports. With SDK_DEBUG=3 every frame is
-// printed on stderr, labelled with the client that opened the socket.
+// binaryType "arraybuffer", which the `ws` package supports. The wrapper counts the requests
+// each client sends (by servcmd), and with SDK_DEBUG=3 prints every frame on stderr, labelled
+// with the client that opened the socket.
 const WsWebSocket = require('ws');
+const zlib = require('zlib');
 let openingClient = '?';
-const socketOwners = new Map();
-if (VERBOSE >= 3) {
-  const zlib = require('zlib');
-  const text = (data) => {
-    const buf = Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
-    if (buf.subarray(0, 4).toString() === 'COMP') return 'COMP ' + zlib.gunzipSync(buf.subarray(4)).toString();
-    return buf.toString();
-  };
-  global.WebSocket = class TracedWebSocket extends WsWebSocket {
-    constructor(url, ...rest) {
-      super(url, ...rest);
-      // Reconnects reuse the instance id of the client's first socket.
-      const instance = (String(url).match(/instanceid=([^&]*)/) || [])[1];
-      if (!socketOwners.has(instance)) socketOwners.set(instance, openingClient);
-      const who = socketOwners.get(instance);
-      log(`${who} socket open ${url}`);
-      this.on('message', (data) => log(`${who} <<< ${text(data)}`));
-      this.on('close', (code) => log(`${who} socket closed ${code}`));
-      const send = this.send.bind(this);
-      this.send = (data, ...more) => {
-        log(`${who} >>> ${text(data)}`);
-        return send(data, ...more);
-      };
-    }
-  };
-} else {
-  global.WebSocket = WsWebSocket;
+const socketOwners = new Map(); // instanceid -> client name (reconnects reuse the instance id)
+const sentByClient = new Map(); // client name -> {servcmd: count}
+
+function frameText(data) {
+  const buf = Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
+  if (buf.subarray(0, 4).toString() === 'COMP') return 'COMP ' + zlib.gunzipSync(buf.subarray(4)).toString();
+  return buf.toString();
 }
+
+global.WebSocket = class CountingWebSocket extends WsWebSocket {
+  constructor(url, ...rest) {
+    super(url, ...rest);
+    const instance = (String(url).match(/instanceid=([^&]*)/) || [])[1];
+    if (!socketOwners.has(instance)) socketOwners.set(instance, openingClient);
+    const who = socketOwners.get(instance);
+    if (!sentByClient.has(who)) sentByClient.set(who, {});
+    const counts = sentByClient.get(who);
+    if (VERBOSE >= 3) {
+      log(`${who} socket open ${url}`);
+      this.on('message', (data) => log(`${who} <<< ${frameText(data)}`));
+      this.on('close', (code) => log(`${who} socket closed ${code}`));
+    }
+    const send = this.send.bind(this);
+    this.send = (data, ...more) => {
+      const text = frameText(data);
+      const servcmd = (text.match(/"servcmd":"([^"]*)"/) || [])[1] || '?';
+      counts[servcmd] = (counts[servcmd] || 0) + 1;
+      if (VERBOSE >= 3) log(`${who} >>> ${text}`);
+      return send(data, ...more);
+    };
+  }
+};
+
 if (SDK === 'v2') {
   // tim-js-sdk only opens a WebSocket when it believes it runs in a browser
   // (`"undefined" != typeof window`), so it needs a window; Node's global object will do.
   // It also reads navigator.userAgent and navigator.cookieEnabled (Node 20 has no navigator),
-  // listens to window events (online/offline, page life cycle), which never fire here, and
-  // reads document.charset.
+  // and listens to window events (online/offline, page life cycle), which never fire here.
   global.window = global;
   global.addEventListener = () => {};
   global.removeEventListener = () => {};
@@ -295,6 +301,11 @@ class Client {
   isReady() {
     const last = this.events.filter((e) => e.event === 'SDK_READY' || e.event === 'SDK_NOT_READY').pop();
     return !!last && last.event === 'SDK_READY';
+  }
+
+  /** How many requests of each servcmd this client has sent, over all its sockets. */
+  requestCounts() {
+    return { ...(sentByClient.get(this.name) || {}) };
   }
 
   /** Event names in order (for the result). */

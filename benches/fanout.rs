@@ -14,6 +14,7 @@ fn room_with_members(n: usize) -> (Arc<Room>, Vec<Arc<Outbox>>) {
         tick: Duration::from_secs(3600),
         recent_items: 1000,
         member_tips: false,
+        group_message_limits: Default::default(),
     };
     let room = Room::new(1, "bench", config);
     let outboxes: Vec<Arc<Outbox>> = (0..n).map(|_| Outbox::new(1024)).collect();

@@ -378,3 +378,29 @@ async fn a_muted_sender_is_refused_before_the_backend_is_asked() {
     s.ok("group_open_http_svc/send_group_msg", json!({"GroupId": "live", "Random": 2, "MsgBody": text("y")})).await;
     assert_eq!(rx.wait_for("Group.CallbackBeforeSendMsg", 1).await.len(), 1, "only the unmuted send was asked about");
 }
+
+#[tokio::test]
+async fn a_full_after_queue_drops_the_newest_and_counts_it() {
+    let (s, rx) = setup(|c| {
+        c.callback.queue_size = 1;
+        c.callback.workers = 1;
+    })
+    .await;
+    rx.answer("Group.CallbackAfterCreateGroup", Answer::Slow(Duration::from_secs(2), json!({"ErrorCode": 0})));
+    for i in 0..6 {
+        s.ok(
+            "group_open_http_svc/create_group",
+            json!({"Type": "AVChatRoom", "Name": "Q", "GroupId": format!("q{i}")}),
+        )
+        .await;
+    }
+    let metrics = s.http.get(format!("{}/metrics", s.base())).send().await.unwrap().text().await.unwrap();
+    let dropped: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(r#"roomcast_callbacks_dropped_total{command="Group.CallbackAfterCreateGroup"} "#))
+        .unwrap_or_else(|| panic!("drops are counted: {metrics}"))
+        .parse()
+        .unwrap();
+    // One in flight (the setup's group), one queued: the rest of the burst is dropped.
+    assert!(dropped >= 4.0, "{dropped}");
+}

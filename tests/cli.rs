@@ -36,7 +36,11 @@ fn command(dir: &Path, envs: &[(&str, &str)]) -> Command {
 
 /// Starts the server and reads stdout until it says where it listens (no sleeping).
 fn serve(dir: &Path, envs: &[(&str, &str)]) -> Served {
-    let mut child = command(dir, envs).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    serve_command(command(dir, envs))
+}
+
+fn serve_command(mut cmd: Command) -> Served {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -58,6 +62,10 @@ fn serve(dir: &Path, envs: &[(&str, &str)]) -> Served {
 }
 
 impl Served {
+    fn child_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
     fn field(&self, label: &str) -> String {
         let line = self
             .banner
@@ -153,4 +161,44 @@ fn a_bad_configuration_is_reported_before_starting() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("secret_key") && err.contains("1 to 5 accounts"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sighup_reloads_the_callback_settings() {
+    let first = common::receiver::Receiver::start().await;
+    let second = common::receiver::Receiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("roomcast.toml");
+    let write = |url: &str| std::fs::write(&config, format!("[callback]\nurl = \"{url}\"\n")).unwrap();
+    write(&first.url);
+    let envs = [("ROOMCAST_SDKAPPID", "1400000077"), ("ROOMCAST_SECRET_KEY", "hup-secret")];
+    let mut cmd = command(dir.path(), &envs);
+    cmd.arg("--config").arg(&config);
+    let mut served = serve_command(cmd);
+    let sig = usersig::issue(1_400_000_077, "hup-secret", "administrator", 600, common::now());
+    let http = reqwest::Client::new();
+    let create = |n: u32| {
+        let url = format!(
+            "http://{}/v4/group_open_http_svc/create_group?sdkappid=1400000077&identifier=administrator&usersig={sig}&random=1&contenttype=json",
+            served.addr
+        );
+        let body = format!(r#"{{"Type":"AVChatRoom","Name":"H","GroupId":"h{n}"}}"#);
+        let http = http.clone();
+        async move { http.post(url).body(body).send().await.unwrap() }
+    };
+    create(0).await;
+    first.wait_for("Group.CallbackAfterCreateGroup", 1).await;
+    write(&second.url);
+    Command::new("kill").arg("-HUP").arg(served.child.id().to_string()).status().unwrap();
+    // The reload is asynchronous: keep creating groups until one is reported to the new URL.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut n = 1;
+    while second.of("Group.CallbackAfterCreateGroup").is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the new URL never got a callback");
+        create(n).await;
+        n += 1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(served.child_running(), "SIGHUP did not stop the server");
+    served.stop();
 }

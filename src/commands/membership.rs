@@ -96,14 +96,13 @@ pub(super) async fn join(call: Call<'_>, anonymous: bool) -> ImResult<Reply> {
     };
     let member =
         Member { user_id, nick, avatar, outbox: (!polls).then(|| instance.outbox.clone()), joined_at_ms: unix_ms() };
-    if !room.join(instance.id.clone(), member) {
+    let Some(joined_at_seq) = room.join(instance.id.clone(), member) else {
         return Err(group_not_found(&req.group_id));
-    }
+    };
     if let (Some(user), false) = (call.principal.user_id(), rejoin) {
         events::member_joined(call.ctx, call.origin, &req.group_id, user);
     }
     let poll_key = polls.then(|| format!("{:032x}", rand::rng().random::<u128>()));
-    let joined_at_seq = room.next_seq();
     instance.add_joined(&req.group_id, Joined { room: room.clone(), poll_key: poll_key.clone(), joined_at_seq });
     let mut out = reply([("JoinedStatus", json!("JoinedSuccess")), ("HugeGroupFlag", json!(1))]);
     if let Some(key) = poll_key {

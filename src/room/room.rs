@@ -200,11 +200,12 @@ impl Room {
         })
     }
 
-    /// Adds (or re-binds) an instance. Returns false if the room is gone.
-    pub fn join(&self, instance: Arc<str>, member: Member) -> bool {
+    /// Adds (or re-binds) an instance. Returns the first seq the member will receive, or
+    /// `None` if the room is gone.
+    pub fn join(&self, instance: Arc<str>, member: Member) -> Option<u64> {
         let mut state = self.lock();
         if state.destroyed {
-            return false;
+            return None;
         }
         let is_new = !state.members.contains_key(&instance);
         // The tip goes to the others before the joiner is a member: the SDK learns of its own
@@ -214,7 +215,7 @@ impl Room {
             self.publish_event(&mut state, ItemKind::Tip, body);
         }
         state.members.insert(instance, member);
-        true
+        Some(state.next_seq)
     }
 
     /// Removes an instance; returns the member it was, if any.

@@ -405,3 +405,48 @@ async fn the_allow_policy_keeps_every_login_and_groups_can_have_their_own_limit(
     }
     assert_eq!(delivered, 2, "the group's own limit applies");
 }
+
+#[tokio::test]
+async fn member_lists_owner_rules_and_tips_switched_off() {
+    let s = TestServer::start_with(Database::sqlite(), |c| c.room.member_tips = false).await;
+    s.ok("im_open_login_svc/account_import", json!({"UserID": "owner"})).await;
+    s.ok(
+        "group_open_http_svc/create_group",
+        json!({"Type": "AVChatRoom", "Name": "L", "GroupId": "live", "Owner_Account": "owner"}),
+    )
+    .await;
+    let mut owner = logged_in(&s, "owner", "o1").await;
+    owner.call("group_open_http_svc.apply_join_group", json!({"GroupId": "live"})).await;
+    let mut viewers = Vec::new();
+    for name in ["v1", "v2", "v3"] {
+        let mut v = logged_in(&s, name, name).await;
+        v.call("group_open_http_svc.apply_join_group", json!({"GroupId": "live"})).await;
+        viewers.push(v);
+    }
+    let mut anon = SdkClient::connect(&s.base(), SDKAPPID, "anon", true).await;
+    anon.call("group_open_http_noauth_svc.apply_join_group", json!({"GroupId": "live"})).await;
+    assert!(owner.push(Duration::from_millis(300)).await.is_none(), "no join tips when member_tips is off");
+
+    let me =
+        owner.call("group_open_http_svc.get_group_self_member_info", json!({"GroupIdList": ["live", "nope"]})).await;
+    assert_eq!(me["GroupInfo"][0]["SelfInfo"]["Role"], "Owner");
+    assert_eq!(me["GroupInfo"][0]["MemberNum"], 5, "anonymous viewers count as online");
+    assert_eq!(me["GroupInfo"][1]["ErrorCode"], 10010);
+    let quit = owner.call("group_open_http_svc.quit_group", json!({"GroupId": "live"})).await;
+    assert_eq!(quit["ErrorCode"], 10009, "the owner cannot quit");
+
+    let members = s.ok("group_open_avchatroom_http_svc/get_members", json!({"GroupId": "live", "Timestamp": 0})).await;
+    let mut listed: Vec<&str> =
+        members["MemberList"].as_array().unwrap().iter().map(|m| m["Member_Account"].as_str().unwrap()).collect();
+    listed.sort_unstable();
+    assert_eq!(listed, ["owner", "v1", "v2", "v3"], "logged-in members only");
+    assert_eq!(members["NextTimestamp"], 0);
+    let checked = s
+        .ok(
+            "group_open_avchatroom_http_svc/check_members",
+            json!({"GroupId": "live", "Member_Account": ["v1", "ghost", "owner"]}),
+        )
+        .await;
+    assert_eq!(checked["Member_Account"], json!(["v1", "owner"]));
+    s.fails("group_open_avchatroom_http_svc/get_members", json!({"GroupId": "nope"}), 10010).await;
+}

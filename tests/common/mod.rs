@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod receiver;
+pub mod sdk_driver;
 pub mod ws_client;
 
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -131,6 +131,8 @@ function summarizeMessage(m) {
     avatar: m.avatar,
     sequence: m.sequence,
     time: m.time,
+    random: m.random,
+    clientTime: m.clientTime,
     payload: m.payload && {
       text: m.payload.text,
       data: m.payload.data,

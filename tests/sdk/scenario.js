@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Live-room scenarios with the real, unmodified Tencent Web SDK, against a roomcast server.
-// Run by tests/web_sdk_node.rs; see lib.js for the protocol.
+// Run by tests/web_sdk_node.rs and tests/web_sdk_callbacks.rs (driver: tests/common/sdk_driver.rs);
+// see lib.js for the protocol.
 //
 //   SDK=v3|v2 SDKAPPID=… ROOMCAST_PORT=… GROUP_ID=… [users' USERSIG_<ID>=…] node scenario.js NAME
 //
@@ -192,6 +193,52 @@ const scenarios = {
       received: { bob: bob.messages, anon: anon.messages },
       bobGroups: (groups.groupList || []).map((g) => g.groupID),
       bobEvents: bob.eventNames(),
+    });
+  },
+
+  /** Third-party callbacks with messages the SDK sends (run by tests/web_sdk_callbacks.rs,
+   * whose server calls a recording backend): login, joins, a text, three sends the backend
+   * refuses (ErrorCode 1), refuses with its own code (10150) and rewrites, a plain one, quitGroup,
+   * logout. At each step the test checks the callbacks so far and sets the backend's next answer. */
+  async callbacks() {
+    const alice = new Client('alice');
+    const bob = new Client('bob');
+    await alice.login('alice', sig('alice'));
+    const aliceJoin = await alice.joinRoom();
+    await bob.login('bob', sig('bob'));
+    const bobJoin = await bob.joinRoom();
+    const text = (t) => alice.textMessage(t, alice.TYPES.MSG_PRIORITY_NORMAL);
+
+    const sent = await alice.send(text('hello backend'));
+    const seen = await bob.waitMessage('alice\'s text', textIs('hello backend'));
+    await step('sent', { sent, seen }); // the test checks the callbacks; the backend then refuses (1)
+
+    const refused = await alice.call('sendMessage', text('refused'));
+    await step('refused', { refused }); // the backend then refuses with 10150
+
+    const refusedWithCode = await alice.call('sendMessage', text('refused with a code'));
+    await step('refused_with_code', { refused: refusedWithCode }); // the backend then rewrites
+
+    const rewrittenSent = await alice.send(text('bad word'));
+    const rewrittenSeen = await bob.waitMessage('the rewritten text', textIs('*** rewritten ***'));
+    await step('rewritten', { sent: rewrittenSent, seen: rewrittenSeen }); // the backend then lets through
+
+    const plain = await alice.send(text('plain'));
+    await bob.waitMessage('the plain text', textIs('plain'));
+
+    const quit = await alice.must('quitGroup', GROUP);
+    await bob.waitMessage('quit tip for alice', isTip(2, 'alice'));
+    await step('quit'); // the test checks Group.CallbackAfterMemberExit before the logout
+
+    const logout = await alice.call('logout');
+    await alice.waitEvent('SDK_NOT_READY');
+    finish({
+      joins: { alice: aliceJoin.status, bob: bobJoin.status },
+      plain,
+      quit: quit.groupID,
+      logout: { ok: logout.ok, error: logout.error },
+      aliceReceived: alice.messages,
+      bobTexts: bob.received('TIMTextElem').map((m) => ({ text: m.payload.text, from: m.from, ID: m.ID, sequence: m.sequence })),
     });
   },
 };

@@ -63,7 +63,7 @@ async fn upgrade(
 ) -> Response {
     let params = session::SocketParams::from_query(&query, mode, peer.ip().to_string());
     // Small buffers: an idle connection should cost little memory.
-    ws.max_message_size(256 * 1024).write_buffer_size(0).on_upgrade(move |socket| {
+    ws.max_message_size(256 * 1024).read_buffer_size(4096).write_buffer_size(0).on_upgrade(move |socket| {
         let tasks = gateway.tasks.clone();
         tasks.track_future(session::run(gateway, socket, params))
     })

@@ -2,8 +2,7 @@ use super::*;
 
 #[test]
 fn example_file_parses_and_equals_the_defaults() {
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/roomcast.example.toml")).unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/roomcast.example.toml")).unwrap();
     assert_eq!(Config::from_toml(&text).unwrap(), Config::default());
 }
 

@@ -51,6 +51,8 @@ pub struct GroupPolicy {
     pub owner: Option<String>,
     /// Account → Unix second its mute ends (expired entries may linger until read).
     pub muted: HashMap<String, u64>,
+    /// Account → Unix second its ban ends.
+    pub banned: HashMap<String, u64>,
 }
 
 #[derive(Default)]
@@ -94,7 +96,8 @@ impl Moderation {
         }
         let Some(group) = store.group(sdkappid, group_id).await? else { return Ok(None) };
         let muted = store.group_mutes(sdkappid, group_id).await?.into_iter().collect();
-        let policy = GroupPolicy { mute_all: group.mute_all, owner: group.owner_account, muted };
+        let banned = store.group_bans(sdkappid, group_id).await?.into_iter().collect();
+        let policy = GroupPolicy { mute_all: group.mute_all, owner: group.owner_account, muted, banned };
         self.groups.insert((sdkappid, group_id.to_owned()), policy.clone());
         Ok(Some(policy))
     }

@@ -121,6 +121,10 @@ impl Presence {
         self.logins.remove_if(&(sdkappid, user), |_, ids| ids.is_empty());
     }
 
+    pub fn get(&self, sdkappid: u64, id: &str) -> Option<Arc<Instance>> {
+        self.instances.get(&(sdkappid, id.into())).map(|i| i.clone())
+    }
+
     /// Finds or creates the instance and marks a socket attached. Returns it with the
     /// attachment number the caller must hand back to [`Presence::detach`].
     pub fn attach(&self, sdkappid: u64, id: &str) -> (Arc<Instance>, u64) {

@@ -404,3 +404,17 @@ async fn a_full_after_queue_drops_the_newest_and_counts_it() {
     // One in flight (the setup's group), one queued: the rest of the burst is dropped.
     assert!(dropped >= 4.0, "{dropped}");
 }
+
+#[tokio::test]
+async fn a_ban_is_reported_as_a_kicked_exit() {
+    let (s, rx) = setup(|_| {}).await;
+    let _banned = member(&s, "banned").await;
+    s.ok(
+        "group_open_http_svc/ban_group_member",
+        json!({"GroupId": "live", "Members_Account": ["banned"], "Duration": 60}),
+    )
+    .await;
+    let exit = rx.wait_for("Group.CallbackAfterMemberExit", 1).await.remove(0).body;
+    assert_eq!((exit["ExitType"].as_str(), exit["Operator_Account"].as_str()), (Some("Kicked"), Some("administrator")));
+    assert_eq!(exit["ExitMemberList"], json!([{"Member_Account": "banned"}]));
+}

@@ -192,7 +192,81 @@ async fn delete_group_member_is_not_for_live_rooms(s: TestServer) {
     assert!(reply["ErrorInfo"].as_str().unwrap().contains("ban_group_member"), "{reply}");
 }
 
+async fn bans_remove_block_rejoin_persist_and_end_by_themselves(mut s: TestServer) {
+    s.ok("group_open_http_svc/create_group", json!({"Type": "AVChatRoom", "Name": "B", "GroupId": "b"})).await;
+    let mut watcher = member(&s, "watcher", "b").await;
+    let mut bad = member(&s, "bad", "b").await;
+    s.ok(
+        "group_open_http_svc/ban_group_member",
+        json!({"GroupId": "b", "Members_Account": ["bad"], "Duration": 3600, "Description": "spam"}),
+    )
+    .await;
+    // Both the room and the banned member are told; the banned member then receives nothing.
+    for c in [&mut watcher, &mut bad] {
+        let tip = loop {
+            let frame = c.push(std::time::Duration::from_secs(5)).await.expect("the kicked tip arrives");
+            if let Some(tip) = common::ws_client::push_items(&frame).into_iter().find(|i| i["MsgBody"]["OpType"] == 3) {
+                break tip;
+            }
+        };
+        assert_eq!(tip["MsgBody"]["List_Account"], json!(["bad"]));
+    }
+    assert_eq!(s.ok("group_open_http_svc/get_online_member_num", json!({"GroupId": "b"})).await["OnlineMemberNum"], 1);
+    s.ok("group_open_http_svc/send_group_msg", json!({"GroupId": "b", "Random": 1, "MsgBody": text("not for bad")}))
+        .await;
+    assert!(bad.push(std::time::Duration::from_millis(300)).await.is_none(), "a banned member receives nothing");
+    let rejoin = bad.call("group_open_http_svc.apply_join_group", json!({"GroupId": "b"})).await;
+    assert_eq!(rejoin["ErrorCode"], 10007, "{rejoin}");
+    let listed =
+        s.ok("group_open_http_svc/get_group_ban_member", json!({"GroupId": "b", "Limit": 10, "Offset": 0})).await;
+    assert_eq!(listed["BannedAccountList"][0]["Member_Account"], "bad");
+    assert!(listed["BannedAccountList"][0]["BannedUntil"].as_u64().unwrap() >= common::now() + 3590);
+    assert_eq!(listed["NextOffset"], 0);
+    bad.close().await;
+    watcher.close().await;
+    s.restart().await;
+    let mut bad = SdkClient::connect(&s.base(), SDKAPPID, "inst-bad2", true).await;
+    bad.login("bad", &sig("bad")).await;
+    assert_eq!(
+        bad.call("group_open_http_svc.apply_join_group", json!({"GroupId": "b"})).await["ErrorCode"],
+        10007,
+        "the ban survives a restart"
+    );
+    s.ok("group_open_http_svc/unban_group_member", json!({"GroupId": "b", "Members_Account": ["bad"]})).await;
+    assert_eq!(bad.call("group_open_http_svc.apply_join_group", json!({"GroupId": "b"})).await["ErrorCode"], 0);
+    // Paging, and a ban that ends by itself.
+    let many: Vec<String> = (0..5).map(|i| format!("p{i}")).collect();
+    s.ok("group_open_http_svc/ban_group_member", json!({"GroupId": "b", "Members_Account": many, "Duration": 1})).await;
+    let page = s.ok("group_open_http_svc/get_group_ban_member", json!({"GroupId": "b", "Limit": 2, "Offset": 2})).await;
+    assert_eq!(page["BannedAccountList"].as_array().unwrap().len(), 2);
+    assert_eq!(page["NextOffset"], 4);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !s.ok("group_open_http_svc/get_group_ban_member", json!({"GroupId": "b"})).await["BannedAccountList"]
+        .as_array()
+        .unwrap()
+        .is_empty()
+    {
+        assert!(std::time::Instant::now() < deadline, "a 1 s ban ends by itself");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let too_many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
+    s.fails(
+        "group_open_http_svc/ban_group_member",
+        json!({"GroupId": "b", "Members_Account": too_many, "Duration": 10}),
+        10004,
+    )
+    .await;
+    s.fails("group_open_http_svc/get_group_ban_member", json!({"GroupId": "b", "Limit": 101}), 10004).await;
+    s.fails(
+        "group_open_http_svc/ban_group_member",
+        json!({"GroupId": "nope", "Members_Account": ["x"], "Duration": 10}),
+        10010,
+    )
+    .await;
+}
+
 on_both_backends!(
+    bans_remove_block_rejoin_persist_and_end_by_themselves,
     member_mutes_persist_across_rejoin_and_restart,
     mute_all_spares_the_owner_and_app_admins,
     app_wide_mutes,

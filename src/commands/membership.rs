@@ -82,6 +82,9 @@ pub(super) async fn join(call: Call<'_>, anonymous: bool) -> ImResult<Reply> {
     let user_id = call.principal.user_id().map(str::to_owned);
     let polls = anonymous || user_id.is_none();
     let rejoin = room.member(&instance.id).is_some();
+    if let Some(user) = &user_id {
+        super::bans::check_not_banned(&call, &req.group_id, user).await?;
+    }
     // The backend may refuse a logged-in join; anonymous viewers are not asked about.
     if let (Some(user), false) = (&user_id, rejoin) {
         let ask = json!({"GroupId": req.group_id, "Type": events::AVCHATROOM, "Requestor_Account": user});

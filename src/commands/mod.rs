@@ -7,6 +7,7 @@
 //! fields; the transport wraps them in its envelope.
 
 mod account;
+mod bans;
 pub mod events;
 mod group;
 mod group_info;
@@ -103,6 +104,9 @@ pub enum Command {
     DirtyWordsGet,
     DirtyWordsAdd,
     DirtyWordsDelete,
+    BanGroupMember,
+    UnbanGroupMember,
+    GetGroupBanMember,
 }
 
 /// The error codes a service uses for a bad body, bad parameters and its own faults.
@@ -170,6 +174,9 @@ impl Command {
             ("group_open_http_svc", "delete_group_member") => DeleteGroupMember,
             ("openconfigsvr", "setnospeaking") => SetNoSpeaking,
             ("openconfigsvr", "getnospeaking") => GetNoSpeaking,
+            ("group_open_http_svc", "ban_group_member") => BanGroupMember,
+            ("group_open_http_svc", "unban_group_member") => UnbanGroupMember,
+            ("group_open_http_svc", "get_group_ban_member") => GetGroupBanMember,
             ("openim_dirty_words", "get") => DirtyWordsGet,
             ("openim_dirty_words", "add") => DirtyWordsAdd,
             ("openim_dirty_words", "delete") => DirtyWordsDelete,
@@ -267,6 +274,9 @@ pub async fn dispatch(ctx: &Context, caller: &Caller, service: &str, command: &s
         Command::DeleteGroupMember => moderation::delete_group_member(call),
         Command::SetNoSpeaking => moderation::set_no_speaking(call).await,
         Command::GetNoSpeaking => moderation::get_no_speaking(call).await,
+        Command::BanGroupMember => bans::ban(call).await,
+        Command::UnbanGroupMember => bans::unban(call).await,
+        Command::GetGroupBanMember => bans::list(call).await,
         Command::DirtyWordsGet => moderation::dirty_words_get(call).await,
         Command::DirtyWordsAdd => moderation::dirty_words_change(call, true).await,
         Command::DirtyWordsDelete => moderation::dirty_words_change(call, false).await,

@@ -229,6 +229,25 @@ impl Room {
         Some(member)
     }
 
+    /// Removes every instance of `user` after telling the room (OpType 3, kicked), so the
+    /// removed member sees it too. Returns the removed instances.
+    pub fn kick_user(&self, user: &str, operator: &str) -> Vec<(Arc<str>, Member)> {
+        let mut state = self.lock();
+        let ids: Vec<Arc<str>> = state
+            .members
+            .iter()
+            .filter(|(_, m)| m.user_id.as_deref() == Some(user))
+            .map(|(id, _)| id.clone())
+            .collect();
+        if ids.is_empty() || state.destroyed {
+            return Vec::new();
+        }
+        let online = state.members.len() - ids.len();
+        let body = json!({"OpType": 3, "Operator_Account": operator, "List_Account": [user], "OnlineInf": {"Num": online, "ET": 60}});
+        self.publish_event(&mut state, ItemKind::Tip, body);
+        ids.into_iter().filter_map(|id| state.members.remove(&id).map(|m| (id, m))).collect()
+    }
+
     pub fn member(&self, instance: &str) -> Option<Member> {
         self.lock().members.get(instance).cloned()
     }

@@ -24,6 +24,16 @@ pub trait ModerationStore {
     async fn set_global_mute(&self, sdkappid: u64, user_id: &str, mute: GlobalMute) -> StoreResult<()>;
     /// Every app-wide mute of an app, as (account, mute).
     async fn global_mutes(&self, sdkappid: u64) -> StoreResult<Vec<(String, GlobalMute)>>;
+    /// Bans `user_id` from a group until `until`; `None` lifts the ban.
+    async fn set_group_ban(
+        &self,
+        sdkappid: u64,
+        group_id: &str,
+        user_id: &str,
+        ban: Option<(u64, &str)>,
+    ) -> StoreResult<()>;
+    /// Every ban recorded for a group, expired ones included, as (account, until).
+    async fn group_bans(&self, sdkappid: u64, group_id: &str) -> StoreResult<Vec<(String, u64)>>;
     async fn dirty_words(&self, sdkappid: u64) -> StoreResult<Vec<String>>;
     async fn add_dirty_words(&self, sdkappid: u64, words: &[String]) -> StoreResult<()>;
     async fn delete_dirty_words(&self, sdkappid: u64, words: &[String]) -> StoreResult<()>;
@@ -97,6 +107,44 @@ impl ModerationStore for SqlStore {
                 Ok((r.try_get("user_id")?, mute))
             })
             .collect()
+    }
+
+    async fn set_group_ban(
+        &self,
+        sdkappid: u64,
+        group_id: &str,
+        user_id: &str,
+        ban: Option<(u64, &str)>,
+    ) -> StoreResult<()> {
+        let query = match ban {
+            Some((until, description)) => sqlx::query(
+                "INSERT INTO group_bans (sdkappid, group_id, user_id, banned_until, description) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (sdkappid, group_id, user_id) DO UPDATE SET banned_until = excluded.banned_until, \
+                 description = excluded.description",
+            )
+            .bind(db(sdkappid))
+            .bind(group_id)
+            .bind(user_id)
+            .bind(db(until))
+            .bind(description),
+            None => sqlx::query("DELETE FROM group_bans WHERE sdkappid = $1 AND group_id = $2 AND user_id = $3")
+                .bind(db(sdkappid))
+                .bind(group_id)
+                .bind(user_id),
+        };
+        query.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn group_bans(&self, sdkappid: u64, group_id: &str) -> StoreResult<Vec<(String, u64)>> {
+        let rows = sqlx::query(
+            "SELECT user_id, banned_until FROM group_bans WHERE sdkappid = $1 AND group_id = $2 ORDER BY user_id",
+        )
+        .bind(db(sdkappid))
+        .bind(group_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("user_id")?, get_u64(r, "banned_until")?))).collect()
     }
 
     async fn dirty_words(&self, sdkappid: u64) -> StoreResult<Vec<String>> {

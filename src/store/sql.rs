@@ -249,11 +249,13 @@ impl Store for SqlStore {
             .execute(&mut *tx)
             .await?;
         // Per-group moderation state goes with the group, so a re-created id starts clean.
-        sqlx::query("DELETE FROM group_mutes WHERE sdkappid = $1 AND group_id = $2")
-            .bind(db(sdkappid))
-            .bind(group_id)
-            .execute(&mut *tx)
-            .await?;
+        for table in ["group_mutes", "group_bans"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE sdkappid = $1 AND group_id = $2"))
+                .bind(db(sdkappid))
+                .bind(group_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }

@@ -116,9 +116,7 @@ pub(super) async fn list(call: Call<'_>) -> ImResult<Reply> {
     if req.limit == 0 || req.limit > MAX_PAGE {
         return Err(call.bad_param(format!("Limit must be between 1 and {MAX_PAGE}")));
     }
-    let (ctx, app, now) = (call.ctx, call.sdkappid(), call.ctx.now());
-    let policy = ctx.moderation.group(ctx.store.as_ref(), app, &req.group_id).await.map_err(|e| call.internal(e))?;
-    let policy = policy.ok_or_else(|| group_not_found(&req.group_id))?;
+    let (policy, now) = (call.group_policy(&req.group_id).await?, call.ctx.now());
     let mut banned: Vec<(&String, &u64)> = policy.banned.iter().filter(|(_, until)| **until > now).collect();
     banned.sort();
     let start = (req.offset as usize).min(banned.len());

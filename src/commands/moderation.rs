@@ -8,11 +8,20 @@ use serde_json::{Value, json};
 use super::group::group_not_found;
 use super::{Call, Reply, reply, validate};
 use crate::error::{ImError, ImResult, code};
-use crate::moderation::FOREVER;
+use crate::moderation::{FOREVER, GroupPolicy};
 
 const MAX_MUTE_ACCOUNTS: usize = 500;
 const MAX_WORD_BYTES: usize = 200;
 const MAX_WORDS_PER_CALL: usize = 1000;
+
+impl Call<'_> {
+    /// The group's moderation policy (cached); 10010 when the group does not exist.
+    pub(super) async fn group_policy(&self, group_id: &str) -> ImResult<GroupPolicy> {
+        let (ctx, app) = (self.ctx, self.sdkappid());
+        let policy = ctx.moderation.group(ctx.store.as_ref(), app, group_id).await.map_err(|e| self.internal(e))?;
+        policy.ok_or_else(|| group_not_found(group_id))
+    }
+}
 
 /// When a mute of `seconds` set now ends: 0 unmutes, u32::MAX is for ever.
 fn mute_end(now: u64, seconds: u64) -> Option<u64> {
@@ -71,9 +80,7 @@ struct GroupIdRequest {
 /// `legacy`: the old command answers with the old field names.
 pub(super) async fn get_muted_accounts(call: Call<'_>, legacy: bool) -> ImResult<Reply> {
     let req: GroupIdRequest = call.request()?;
-    let (ctx, app, now) = (call.ctx, call.sdkappid(), call.ctx.now());
-    let policy = ctx.moderation.group(ctx.store.as_ref(), app, &req.group_id).await.map_err(|e| call.internal(e))?;
-    let policy = policy.ok_or_else(|| group_not_found(&req.group_id))?;
+    let (policy, now) = (call.group_policy(&req.group_id).await?, call.ctx.now());
     let mut muted: Vec<(&String, &u64)> = policy.muted.iter().filter(|(_, until)| **until > now).collect();
     muted.sort();
     let (list, until) = if legacy { ("ShuttedUinList", "ShuttedUntil") } else { ("MutedAccountList", "MutedUntil") };
@@ -183,8 +190,7 @@ pub(super) async fn check_not_muted(call: &Call<'_>, group_id: &str, sender: &st
     if ctx.moderation.global_mute(app, sender).group_until > now {
         return muted("muted in every group of the app");
     }
-    let policy = ctx.moderation.group(ctx.store.as_ref(), app, group_id).await.map_err(|e| call.internal(e))?;
-    let Some(policy) = policy else { return Err(group_not_found(group_id)) };
+    let policy = call.group_policy(group_id).await?;
     if policy.muted.get(sender).is_some_and(|until| *until > now) {
         return muted("muted in this group");
     }

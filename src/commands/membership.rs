@@ -81,7 +81,9 @@ pub(super) async fn join(call: Call<'_>, anonymous: bool) -> ImResult<Reply> {
     let room = call.room(&req.group_id).await?;
     let user_id = call.principal.user_id().map(str::to_owned);
     let polls = anonymous || user_id.is_none();
-    let rejoin = room.member(&instance.id).is_some();
+    // Only the same account joining again on the same SDK instance is a rejoin: an anonymous
+    // viewer who logs in and joins is asked about and announced like any joiner.
+    let rejoin = room.member(&instance.id).is_some_and(|m| m.user_id == user_id);
     if let Some(user) = &user_id {
         super::bans::check_not_banned(&call, &req.group_id, user).await?;
     }

@@ -130,9 +130,14 @@ pub async fn start(config: &Config, shutdown: CancellationToken) -> anyhow::Resu
         moderation: Moderation::default(),
     });
     ctx.moderation.load_app(ctx.store.as_ref(), app.sdkappid).await?;
+    if app.development {
+        crate::web::ensure_demo_room(&ctx, &app).await;
+    }
     let tasks = TaskTracker::new();
     let gateway = Gateway::new(ctx.clone(), config.gateway.clone(), shutdown.clone(), tasks.clone());
-    let router = api::router(RestState::new(ctx.clone(), &config.rest)).merge(gateway::router(gateway));
+    let router = api::router(RestState::new(ctx.clone(), &config.rest))
+        .merge(gateway::router(gateway))
+        .merge(crate::web::router(&config.web, &app));
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let token = shutdown.clone();

@@ -49,6 +49,11 @@ impl Rooms {
             .clone()
     }
 
+    /// The rooms of an app that are loaded now (a room loads when first used after a start).
+    pub fn loaded(&self, sdkappid: u64) -> Vec<Arc<Room>> {
+        self.rooms.iter().filter(|r| r.key().0 == sdkappid).map(|r| r.value().clone()).collect()
+    }
+
     /// Dismisses a loaded room and forgets it; returns who was in it.
     pub fn destroy(&self, sdkappid: u64, group_id: &str, operator: &str) -> Vec<Member> {
         match self.rooms.remove(&(sdkappid, group_id.to_owned())) {

@@ -98,17 +98,17 @@ fn viewer(user_id: Option<&str>, outbox: Option<Arc<Outbox>>) -> Member {
     Member { user_id: user_id.map(Into::into), nick: String::new(), avatar: String::new(), outbox, joined_at_ms: 0 }
 }
 
-fn tip_ops(outbox: &Outbox) -> Vec<(u64, String)> {
+/// (OpType, operator, online count) of each tip in the outbox.
+fn tip_ops(outbox: &Outbox) -> Vec<(u64, String, u64)> {
     outbox
         .drain()
         .into_iter()
         .filter_map(|o| if let Outgoing::Item(i) = o { Some(i) } else { None })
         .map(|i| {
             let v: Value = serde_json::from_slice(&i.json).unwrap();
-            (
-                v["MsgBody"]["OpType"].as_u64().unwrap_or(0),
-                v["MsgBody"]["Operator_Account"].as_str().unwrap_or("").into(),
-            )
+            let body = &v["MsgBody"];
+            let op = body["OpType"].as_u64().unwrap_or(0);
+            (op, body["Operator_Account"].as_str().unwrap_or("").into(), body["OnlineInf"]["Num"].as_u64().unwrap_or(0))
         })
         .collect()
 }
@@ -123,7 +123,8 @@ async fn an_anonymous_viewer_who_logs_in_is_announced_once() {
     room.join("a".into(), viewer(None, None));
     assert_eq!(tip_ops(&watcher), vec![], "an anonymous viewer is not announced");
     room.join("a".into(), viewer(Some("alice"), Some(Outbox::new(64))));
-    assert_eq!(tip_ops(&watcher), vec![(1, "alice".to_owned())], "logging in makes alice arrive");
+    // Still two instances in the room: bob's and the one that now is alice's.
+    assert_eq!(tip_ops(&watcher), vec![(1, "alice".to_owned(), 2)], "logging in makes alice arrive");
     room.join("a".into(), viewer(Some("alice"), Some(Outbox::new(64))));
     assert_eq!(tip_ops(&watcher), vec![], "a rejoin of the same account is silent");
     assert_eq!(room.online_count(), 2);

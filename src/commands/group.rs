@@ -46,6 +46,9 @@ struct BaseInfo {
     apply_join_option: Option<String>,
     #[serde(rename = "AppDefinedData", default)]
     app_defined_data: Vec<KeyValue>,
+    /// "On": joiners are handed recent messages (Tencent offers this for other group types).
+    #[serde(rename = "HistoryMsgBeforeJoin")]
+    history_before_join: Option<String>,
 }
 
 impl BaseInfo {
@@ -60,6 +63,9 @@ impl BaseInfo {
             if let Some(v) = value {
                 validate::max_bytes(field, v, limit, code::GROUP_BAD_PARAM)?;
             }
+        }
+        if let Some(history) = &self.history_before_join {
+            parse_on_off("HistoryMsgBeforeJoin", history)?;
         }
         if let Some(option) = &self.apply_join_option {
             if !APPLY_JOIN_OPTIONS.contains(&option.as_str()) {
@@ -97,6 +103,9 @@ impl BaseInfo {
             if let Some(v) = value {
                 *slot = v;
             }
+        }
+        if let Some(history) = &self.history_before_join {
+            group.history_before_join = Some(parse_on_off("HistoryMsgBeforeJoin", history)?);
         }
         for KeyValue { key, value } in self.app_defined_data {
             let existing = group.app_defined_data.iter().position(|(k, _)| *k == key);
@@ -214,6 +223,7 @@ pub(super) async fn create(call: Call<'_>) -> ImResult<Reply> {
         info_seq: 0,
         last_info_time: now,
         app_defined_data: Vec::new(),
+        history_before_join: None,
     };
     req.base.apply_to(&mut group)?;
     // Generated ids are retried on the (unlikely) collision; custom ids report it.
@@ -305,7 +315,10 @@ pub(super) async fn modify_base_info(call: Call<'_>) -> ImResult<Reply> {
     group.info_seq += 1;
     group.last_info_time = call.ctx.now();
     store.update_group(&group).await.map_err(|e| call.internal(e))?;
-    call.ctx.moderation.update_group(call.sdkappid(), &group.group_id, |p| p.mute_all = group.mute_all);
+    call.ctx.moderation.update_group(call.sdkappid(), &group.group_id, |p| {
+        p.mute_all = group.mute_all;
+        p.history_before_join = group.history_before_join;
+    });
     let operator = req.from_account.as_deref().or(call.principal.user_id()).unwrap_or_default();
     events::group_info_changed(call.ctx, call.origin, operator, &before, &group);
     Ok(Reply::new())

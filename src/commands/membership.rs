@@ -150,8 +150,12 @@ pub(super) async fn self_member_info(call: Call<'_>) -> ImResult<Reply> {
         };
         let room = call.ctx.rooms.get(call.sdkappid(), id);
         let me = room.as_ref().zip(call.instance).and_then(|(r, i)| r.member(&i.id));
-        let role = if group.owner_account.is_some() && group.owner_account.as_deref() == call.principal.user_id() {
+        let admins = call.group_policy(id).await?.admins;
+        let me_user = call.principal.user_id();
+        let role = if group.owner_account.is_some() && group.owner_account.as_deref() == me_user {
             "Owner"
+        } else if me_user.is_some_and(|u| admins.iter().any(|a| a == u)) {
+            "Admin"
         } else {
             "Member"
         };

@@ -195,7 +195,7 @@ pub(super) async fn check_not_muted(call: &Call<'_>, group_id: &str, sender: &st
         return muted("muted in this group");
     }
     let app_admin = ctx.apps.get(app).is_some_and(|a| a.admins.iter().any(|x| x == sender));
-    let exempt = app_admin || policy.owner.as_deref() == Some(sender);
+    let exempt = app_admin || policy.owner.as_deref() == Some(sender) || policy.admins.iter().any(|a| a == sender);
     if policy.mute_all && !exempt {
         return muted("the whole group is muted");
     }

@@ -58,6 +58,8 @@ pub struct GroupRecord {
     pub last_info_time: u64,
     /// Group custom fields (`AppDefinedData`) in insertion order.
     pub app_defined_data: Vec<(String, String)>,
+    /// Whether joiners get recent messages (`HistoryMsgBeforeJoin`); `None` follows the server.
+    pub history_before_join: Option<bool>,
 }
 
 /// One page of an app's groups, oldest first.

@@ -1,4 +1,5 @@
-//! Durable moderation state: member mutes per group, app-wide mutes, dirty words.
+//! Durable moderation and room state: member mutes per group, app-wide mutes, bans, dirty
+//! words, AVChatRoom admins and group attributes.
 
 use async_trait::async_trait;
 use sqlx::Row;
@@ -35,6 +36,19 @@ pub trait ModerationStore {
     /// Every ban recorded for a group, expired ones included, as (account, until).
     async fn group_bans(&self, sdkappid: u64, group_id: &str) -> StoreResult<Vec<(String, u64)>>;
     async fn dirty_words(&self, sdkappid: u64) -> StoreResult<Vec<String>>;
+    /// Makes `user_id` an admin of the group (`admin`) or not.
+    async fn set_group_admin(&self, sdkappid: u64, group_id: &str, user_id: &str, admin: bool) -> StoreResult<()>;
+    /// A group's admins, sorted.
+    async fn group_admins(&self, sdkappid: u64, group_id: &str) -> StoreResult<Vec<String>>;
+    /// Replaces a group's whole attribute set.
+    async fn replace_group_attributes(
+        &self,
+        sdkappid: u64,
+        group_id: &str,
+        attributes: &[(String, String)],
+    ) -> StoreResult<()>;
+    /// A group's attributes, sorted by key.
+    async fn group_attributes(&self, sdkappid: u64, group_id: &str) -> StoreResult<Vec<(String, String)>>;
     async fn add_dirty_words(&self, sdkappid: u64, words: &[String]) -> StoreResult<()>;
     async fn delete_dirty_words(&self, sdkappid: u64, words: &[String]) -> StoreResult<()>;
 }
@@ -181,5 +195,64 @@ impl ModerationStore for SqlStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn set_group_admin(&self, sdkappid: u64, group_id: &str, user_id: &str, admin: bool) -> StoreResult<()> {
+        let sql = if admin {
+            "INSERT INTO group_admins (sdkappid, group_id, user_id) VALUES ($1, $2, $3) \
+             ON CONFLICT (sdkappid, group_id, user_id) DO NOTHING"
+        } else {
+            "DELETE FROM group_admins WHERE sdkappid = $1 AND group_id = $2 AND user_id = $3"
+        };
+        sqlx::query(sql).bind(db(sdkappid)).bind(group_id).bind(user_id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn group_admins(&self, sdkappid: u64, group_id: &str) -> StoreResult<Vec<String>> {
+        let rows =
+            sqlx::query("SELECT user_id FROM group_admins WHERE sdkappid = $1 AND group_id = $2 ORDER BY user_id")
+                .bind(db(sdkappid))
+                .bind(group_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.iter().map(|r| r.try_get("user_id")).collect::<Result<_, _>>()?)
+    }
+
+    async fn replace_group_attributes(
+        &self,
+        sdkappid: u64,
+        group_id: &str,
+        attributes: &[(String, String)],
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM group_attributes WHERE sdkappid = $1 AND group_id = $2")
+            .bind(db(sdkappid))
+            .bind(group_id)
+            .execute(&mut *tx)
+            .await?;
+        for (key, value) in attributes {
+            sqlx::query(
+                "INSERT INTO group_attributes (sdkappid, group_id, attr_key, attr_value) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(db(sdkappid))
+            .bind(group_id)
+            .bind(key)
+            .bind(value)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn group_attributes(&self, sdkappid: u64, group_id: &str) -> StoreResult<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT attr_key, attr_value FROM group_attributes WHERE sdkappid = $1 AND group_id = $2 ORDER BY attr_key",
+        )
+        .bind(db(sdkappid))
+        .bind(group_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("attr_key")?, r.try_get("attr_value")?))).collect()
     }
 }

@@ -1,0 +1,21 @@
+-- AVChatRoom admins (group_open_avchatroom_http_svc/modify_admin): at most 5 per group, exempt
+-- from mute-all.
+CREATE TABLE group_admins (
+    sdkappid  BIGINT NOT NULL,
+    group_id  TEXT    NOT NULL,
+    user_id   TEXT    NOT NULL,
+    PRIMARY KEY (sdkappid, group_id, user_id)
+);
+
+-- Group attributes (group_open_attr_http_svc): at most 16 keys per group.
+CREATE TABLE group_attributes (
+    sdkappid    BIGINT NOT NULL,
+    group_id    TEXT    NOT NULL,
+    attr_key    TEXT    NOT NULL,
+    attr_value  TEXT    NOT NULL,
+    PRIMARY KEY (sdkappid, group_id, attr_key)
+);
+
+-- History on join for this group: NULL follows the server's setting, 0 off, 1 on
+-- (modify_group_base_info HistoryMsgBeforeJoin).
+ALTER TABLE chat_groups ADD COLUMN history_before_join BIGINT;

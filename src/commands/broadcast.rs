@@ -58,20 +58,21 @@ struct BroadcastRequest {
 }
 
 pub(super) async fn send_broadcast_msg(call: Call<'_>) -> ImResult<Reply> {
-    let req: BroadcastRequest = call.request()?;
-    msg_body::validate(&req.body, call.codes.bad_param)?;
-    moderation::check_words(&call, msg_body::texts(&req.body))?;
     let (ctx, app) = (call.ctx, call.sdkappid());
-    let sender = req.from_account.filter(|f| !f.is_empty()).or_else(|| call.principal.user_id().map(str::to_owned));
-    let sender = sender.unwrap_or_default();
-    if ctx.store.existing_accounts(app, std::slice::from_ref(&sender)).await.map_err(|e| call.internal(e))?.is_empty() {
-        return Err(ImError::new(code::GROUP_ACCOUNT_NOT_FOUND, format!("From_Account {sender:?} does not exist")));
-    }
+    // Counted first, like Tencent's per-command limits: refused calls count too.
     if ctx.broadcasts.limiter.check_key(&app).is_err() {
         return Err(ImError::new(
             code::GROUP_OPERATION_FREQUENCY,
             format!("at most {BROADCASTS_PER_SEC} broadcasts a second"),
         ));
+    }
+    let req: BroadcastRequest = call.request()?;
+    msg_body::validate(&req.body, call.codes.bad_param)?;
+    moderation::check_words(&call, msg_body::texts(&req.body))?;
+    let sender = req.from_account.filter(|f| !f.is_empty()).or_else(|| call.principal.user_id().map(str::to_owned));
+    let sender = sender.unwrap_or_default();
+    if ctx.store.existing_accounts(app, std::slice::from_ref(&sender)).await.map_err(|e| call.internal(e))?.is_empty() {
+        return Err(ImError::new(code::GROUP_ACCOUNT_NOT_FOUND, format!("From_Account {sender:?} does not exist")));
     }
     let (nick, avatar) = call.nick_and_avatar(&sender).await?;
     let now = ctx.now();

@@ -133,6 +133,7 @@ pub async fn start(config: &Config, shutdown: CancellationToken) -> anyhow::Resu
             messages: config.room.history_messages,
         },
         broadcasts: Default::default(),
+        attributes: Default::default(),
     });
     ctx.moderation.load_app(ctx.store.as_ref(), app.sdkappid).await?;
     let tasks = TaskTracker::new();

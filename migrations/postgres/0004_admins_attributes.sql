@@ -13,8 +13,13 @@ CREATE TABLE group_attributes (
     group_id    TEXT    NOT NULL,
     attr_key    TEXT    NOT NULL,
     attr_value  TEXT    NOT NULL,
+    -- Bumped when this key changes (the SDK's per-key seq).
+    attr_seq    BIGINT NOT NULL,
     PRIMARY KEY (sdkappid, group_id, attr_key)
 );
+
+-- Bumped by one on every attribute write (the SDK's AttrMainSeq).
+ALTER TABLE chat_groups ADD COLUMN attr_main_seq BIGINT NOT NULL DEFAULT 0;
 
 -- History on join for this group: NULL follows the server's setting, 0 off, 1 on
 -- (modify_group_base_info HistoryMsgBeforeJoin).

@@ -263,6 +263,7 @@ pub(super) async fn destroy(call: Call<'_>) -> ImResult<Reply> {
     }
     // Members get the "dismissed" notice and the room is gone.
     call.ctx.moderation.forget_group(call.sdkappid(), &req.group_id);
+    call.ctx.attributes.forget(call.sdkappid(), &req.group_id);
     let members = call.ctx.rooms.destroy(call.sdkappid(), &req.group_id, call.principal.user_id().unwrap_or_default());
     events::group_destroyed(call.ctx, call.origin, &group, &members);
     Ok(Reply::new())
@@ -321,5 +322,32 @@ pub(super) async fn modify_base_info(call: Call<'_>) -> ImResult<Reply> {
     });
     let operator = req.from_account.as_deref().or(call.principal.user_id()).unwrap_or_default();
     events::group_info_changed(call.ctx, call.origin, operator, &before, &group);
+    if let Some(room) = call.ctx.rooms.get(call.sdkappid(), &group.group_id) {
+        let changes = profile_changes(&before, &group);
+        if !changes.is_empty() {
+            room.tip(json!({"OpType": 6, "Operator_Account": operator, "MsgGroupNewInfo": changes}));
+        }
+    }
     Ok(Reply::new())
+}
+
+/// The changed group fields as the SDK reads them in a group-profile tip (OpType 6): it turns
+/// `ShutupAll: 1` into `newGroupProfile.muteAllMembers: true`.
+fn profile_changes(before: &GroupRecord, after: &GroupRecord) -> serde_json::Map<String, Value> {
+    let mut changes = serde_json::Map::new();
+    let texts = [
+        ("GroupName", &before.name, &after.name),
+        ("GroupIntroduction", &before.introduction, &after.introduction),
+        ("GroupNotification", &before.notification, &after.notification),
+        ("GroupFaceUrl", &before.face_url, &after.face_url),
+    ];
+    for (key, old, new) in texts {
+        if old != new {
+            changes.insert(key.into(), json!(new));
+        }
+    }
+    if before.mute_all != after.mute_all {
+        changes.insert("ShutupAll".into(), json!(u32::from(after.mute_all)));
+    }
+    changes
 }

@@ -8,6 +8,7 @@
 
 mod account;
 mod admins;
+mod attributes;
 mod bans;
 mod broadcast;
 pub mod events;
@@ -48,6 +49,7 @@ pub struct Context {
     pub moderation: Moderation,
     pub history: HistorySettings,
     pub broadcasts: broadcast::Broadcasts,
+    pub attributes: attributes::AttributeCache,
 }
 
 /// What joiners are handed of a room's past (server-wide defaults).
@@ -121,6 +123,11 @@ pub enum Command {
     ModifyAdmin,
     GetAdminList,
     SendBroadcastMsg,
+    GetGroupAttr,
+    ModifyGroupAttr,
+    SetGroupAttr,
+    DeleteGroupAttr,
+    ClearGroupAttr,
 }
 
 /// The error codes a service uses for a bad body, bad parameters and its own faults.
@@ -192,6 +199,11 @@ impl Command {
             ("group_open_http_svc", "unban_group_member") => UnbanGroupMember,
             ("group_open_http_svc", "get_group_ban_member") => GetGroupBanMember,
             ("group_open_http_svc", "send_broadcast_msg") => SendBroadcastMsg,
+            ("group_open_attr_http_svc" | "group_open_http_svc", "get_group_attr") => GetGroupAttr,
+            ("group_open_http_svc", "modify_group_attr") => ModifyGroupAttr,
+            ("group_open_http_svc", "set_group_attr") => SetGroupAttr,
+            ("group_open_http_svc", "delete_group_attr") => DeleteGroupAttr,
+            ("group_open_http_svc", "clear_group_attr") => ClearGroupAttr,
             ("group_open_avchatroom_http_svc", "modify_admin") => ModifyAdmin,
             ("group_open_avchatroom_http_svc", "get_admin_list") => GetAdminList,
             ("openim_dirty_words", "get") => DirtyWordsGet,
@@ -228,6 +240,11 @@ impl Command {
                     | GetOnlineMemberNum
                     | SendGroupMsg
                     | LongPollGetMsg
+                    | GetGroupAttr
+                    | ModifyGroupAttr
+                    | SetGroupAttr
+                    | DeleteGroupAttr
+                    | ClearGroupAttr
             ),
             Principal::Guest { .. } => matches!(self, ApplyJoinGroupAnonymous | GetOnlineMemberNum | LongPollGetMsg),
         }
@@ -294,6 +311,11 @@ pub async fn dispatch(ctx: &Context, caller: &Caller, service: &str, command: &s
         Command::BanGroupMember => bans::ban(call).await,
         Command::UnbanGroupMember => bans::unban(call).await,
         Command::GetGroupBanMember => bans::list(call).await,
+        Command::GetGroupAttr => attributes::get(call).await,
+        Command::ModifyGroupAttr => attributes::modify(call).await,
+        Command::SetGroupAttr => attributes::set(call).await,
+        Command::DeleteGroupAttr => attributes::delete(call).await,
+        Command::ClearGroupAttr => attributes::clear(call).await,
         Command::SendBroadcastMsg => broadcast::send_broadcast_msg(call).await,
         Command::ModifyAdmin => admins::modify_admin(call).await,
         Command::GetAdminList => admins::get_admin_list(call).await,

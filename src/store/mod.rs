@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use moderation::{GlobalMute, ModerationStore};
+pub use moderation::{GlobalMute, ModerationStore, StoredAttributes};
 pub use sql::SqlStore;
 
 #[derive(Debug, thiserror::Error)]

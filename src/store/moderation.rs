@@ -15,6 +15,13 @@ pub struct GlobalMute {
     pub group_until: u64,
 }
 
+/// A group's attributes as stored: (key, value, per-key seq) and the main seq of the set.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StoredAttributes {
+    pub main_seq: u64,
+    pub entries: Vec<(String, String, u64)>,
+}
+
 #[async_trait]
 pub trait ModerationStore {
     /// Mutes `user_id` in a group until `until` (Unix seconds); `None` unmutes.
@@ -40,15 +47,10 @@ pub trait ModerationStore {
     async fn set_group_admin(&self, sdkappid: u64, group_id: &str, user_id: &str, admin: bool) -> StoreResult<()>;
     /// A group's admins, sorted.
     async fn group_admins(&self, sdkappid: u64, group_id: &str) -> StoreResult<Vec<String>>;
-    /// Replaces a group's whole attribute set.
-    async fn replace_group_attributes(
-        &self,
-        sdkappid: u64,
-        group_id: &str,
-        attributes: &[(String, String)],
-    ) -> StoreResult<()>;
-    /// A group's attributes, sorted by key.
-    async fn group_attributes(&self, sdkappid: u64, group_id: &str) -> StoreResult<Vec<(String, String)>>;
+    /// Replaces a group's whole attribute set and its main sequence number.
+    async fn replace_group_attributes(&self, sdkappid: u64, group_id: &str, set: &StoredAttributes) -> StoreResult<()>;
+    /// A group's attributes, sorted by key, and its main sequence number.
+    async fn group_attributes(&self, sdkappid: u64, group_id: &str) -> StoreResult<StoredAttributes>;
     async fn add_dirty_words(&self, sdkappid: u64, words: &[String]) -> StoreResult<()>;
     async fn delete_dirty_words(&self, sdkappid: u64, words: &[String]) -> StoreResult<()>;
 }
@@ -218,41 +220,55 @@ impl ModerationStore for SqlStore {
         Ok(rows.iter().map(|r| r.try_get("user_id")).collect::<Result<_, _>>()?)
     }
 
-    async fn replace_group_attributes(
-        &self,
-        sdkappid: u64,
-        group_id: &str,
-        attributes: &[(String, String)],
-    ) -> StoreResult<()> {
+    async fn replace_group_attributes(&self, sdkappid: u64, group_id: &str, set: &StoredAttributes) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM group_attributes WHERE sdkappid = $1 AND group_id = $2")
             .bind(db(sdkappid))
             .bind(group_id)
             .execute(&mut *tx)
             .await?;
-        for (key, value) in attributes {
+        for (key, value, seq) in &set.entries {
             sqlx::query(
-                "INSERT INTO group_attributes (sdkappid, group_id, attr_key, attr_value) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO group_attributes (sdkappid, group_id, attr_key, attr_value, attr_seq) \
+                 VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(db(sdkappid))
             .bind(group_id)
             .bind(key)
             .bind(value)
+            .bind(db(*seq))
             .execute(&mut *tx)
             .await?;
         }
+        sqlx::query("UPDATE chat_groups SET attr_main_seq = $3 WHERE sdkappid = $1 AND group_id = $2")
+            .bind(db(sdkappid))
+            .bind(group_id)
+            .bind(db(set.main_seq))
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn group_attributes(&self, sdkappid: u64, group_id: &str) -> StoreResult<Vec<(String, String)>> {
+    async fn group_attributes(&self, sdkappid: u64, group_id: &str) -> StoreResult<StoredAttributes> {
         let rows = sqlx::query(
-            "SELECT attr_key, attr_value FROM group_attributes WHERE sdkappid = $1 AND group_id = $2 ORDER BY attr_key",
+            "SELECT attr_key, attr_value, attr_seq FROM group_attributes WHERE sdkappid = $1 AND group_id = $2 \
+             ORDER BY attr_key",
         )
         .bind(db(sdkappid))
         .bind(group_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|r| Ok((r.try_get("attr_key")?, r.try_get("attr_value")?))).collect()
+        let entries = rows
+            .iter()
+            .map(|r| Ok((r.try_get("attr_key")?, r.try_get("attr_value")?, get_u64(r, "attr_seq")?)))
+            .collect::<StoreResult<_>>()?;
+        let main = sqlx::query("SELECT attr_main_seq FROM chat_groups WHERE sdkappid = $1 AND group_id = $2")
+            .bind(db(sdkappid))
+            .bind(group_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let main_seq = main.as_ref().map(|r| get_u64(r, "attr_main_seq")).transpose()?.unwrap_or(0);
+        Ok(StoredAttributes { main_seq, entries })
     }
 }

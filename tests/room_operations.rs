@@ -3,9 +3,7 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::ws_client::{SdkClient, push_items};
+use common::ws_client::SdkClient;
 use common::{SDKAPPID, TestServer, sig};
 use serde_json::{Value, json};
 
@@ -23,18 +21,6 @@ async fn member(s: &TestServer, user: &str, group: &str) -> SdkClient {
 async fn say(c: &mut SdkClient, group: &str, t: &str) -> u64 {
     let body = json!({"GroupId": group, "Random": rand::random::<u32>(), "MsgBody": text(t)});
     c.call("group_open_http_svc.send_group_msg", body).await["ErrorCode"].as_u64().unwrap()
-}
-
-/// The next pushed item that matches `wanted`, skipping others; panics after 5 s.
-async fn pushed(c: &mut SdkClient, wanted: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let frame = c.push(left).await.expect("expected a push before the deadline");
-        if let Some(item) = push_items(&frame).into_iter().find(|i| wanted(i)) {
-            return item;
-        }
-    }
 }
 
 async fn self_role(c: &mut SdkClient, group: &str) -> Value {
@@ -61,7 +47,7 @@ async fn admins_speak_under_mute_all_see_their_role_and_persist(mut s: TestServe
     let set = |accounts: Value| json!({"GroupId": "ad", "CommandType": 1, "Admin_Account": accounts});
     s.ok("group_open_avchatroom_http_svc/modify_admin", set(json!(["a1", "a2"]))).await;
     // The room hears of it (OpType 4, admin set) and the admin sees its role.
-    let tip = pushed(&mut fan, |i| i["MsgBody"]["OpType"] == 4).await;
+    let tip = fan.pushed_item(|i| i["MsgBody"]["OpType"] == 4).await;
     assert_eq!(tip["MsgBody"]["List_Account"], json!(["a1", "a2"]));
     assert_eq!(self_role(&mut a1, "ad").await, "Admin");
     s.ok("group_open_http_svc/modify_group_base_info", json!({"GroupId": "ad", "MuteAllMember": "On"})).await;
@@ -96,7 +82,7 @@ async fn admins_speak_under_mute_all_see_their_role_and_persist(mut s: TestServe
         json!({"GroupId": "ad", "CommandType": 2, "Admin_Account": ["a2", "a3", "a4", "a5"]}),
     )
     .await;
-    let tip = pushed(&mut fan, |i| i["MsgBody"]["OpType"] == 5).await;
+    let tip = fan.pushed_item(|i| i["MsgBody"]["OpType"] == 5).await;
     assert_eq!(tip["MsgBody"]["List_Account"], json!(["a2", "a3", "a4", "a5"]));
     fan.close().await;
     a1.close().await;
@@ -119,12 +105,12 @@ async fn broadcast_reaches_every_live_room_with_its_own_seq(s: TestServer) {
     let mut y = member(&s, "y", "b2").await;
     // b2 has had a message, so its next seq differs from b1's.
     assert_eq!(say(&mut y, "b2", "first").await, 0);
-    pushed(&mut y, |i| i["Event"] == 3).await;
+    y.pushed_item(|i| i["Event"] == 3).await;
     let sent =
         s.ok("group_open_http_svc/send_broadcast_msg", json!({"Random": 7, "MsgBody": text("to all rooms")})).await;
     assert!(sent["MsgSeq"].as_u64().unwrap() > 0, "{sent}");
-    let at_x = pushed(&mut x, |i| i["Event"] == 3).await;
-    let at_y = pushed(&mut y, |i| i["Event"] == 3).await;
+    let at_x = x.pushed_item(|i| i["Event"] == 3).await;
+    let at_y = y.pushed_item(|i| i["Event"] == 3).await;
     for (item, group) in [(&at_x, "b1"), (&at_y, "b2")] {
         assert_eq!(item["GroupId"], group);
         assert_eq!(item["MsgBody"], text("to all rooms"));

@@ -418,3 +418,17 @@ async fn a_ban_is_reported_as_a_kicked_exit() {
     assert_eq!((exit["ExitType"].as_str(), exit["Operator_Account"].as_str()), (Some("Kicked"), Some("administrator")));
     assert_eq!(exit["ExitMemberList"], json!([{"Member_Account": "banned"}]));
 }
+
+#[tokio::test]
+async fn attribute_changes_are_reported() {
+    let (s, rx) = setup(|_| {}).await;
+    let state = json!([{"key": "state", "value": "live"}]);
+    s.ok("group_open_http_svc/modify_group_attr", json!({"GroupId": "live", "GroupAttr": state})).await;
+    s.ok("group_open_http_svc/clear_group_attr", json!({"GroupId": "live"})).await;
+    let changes = rx.wait_for("Group.CallbackAfterGroupAttrChanged", 2).await;
+    let modify = &changes[0].body;
+    assert_eq!((modify["GroupId"].as_str(), modify["Type"].as_str()), (Some("live"), Some("AVChatRoom")));
+    assert_eq!((modify["OptionType"].as_u64(), &modify["GroupAttr"]), (Some(2), &state));
+    assert_eq!(modify["Operator_Account"], "administrator");
+    assert_eq!((changes[1].body["OptionType"].as_u64(), &changes[1].body["GroupAttr"]), (Some(3), &json!([])));
+}

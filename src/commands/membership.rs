@@ -13,7 +13,7 @@ use super::profile::{TAG_IMAGE, TAG_NICK};
 use super::{Call, Reply, reply};
 use crate::error::{ImError, ImResult, code};
 use crate::presence::{Instance, Joined};
-use crate::room::{Member, Room};
+use crate::room::{Member, PushItem, Room};
 use crate::store::GroupRecord;
 use crate::webhook::Verdict;
 
@@ -73,6 +73,28 @@ impl Call<'_> {
     }
 }
 
+/// Items as a JSON array for an answer's `RspMsgList`.
+fn items_json(items: &[Arc<PushItem>]) -> Value {
+    Value::Array(items.iter().filter_map(|i| serde_json::from_slice(&i.json).ok()).collect())
+}
+
+impl Call<'_> {
+    /// The recent messages a joiner is handed, when the group (or else the server) says so:
+    /// at most `room.history_messages`, from the last 24 hours, oldest first, all older than
+    /// `before_seq`.
+    async fn history_for(&self, room: &Room, group_id: &str, before_seq: u64) -> ImResult<Vec<Arc<PushItem>>> {
+        let settings = self.ctx.history;
+        let on = self.group_policy(group_id).await?.history_before_join.unwrap_or(settings.on_by_default);
+        if !on {
+            return Ok(Vec::new());
+        }
+        Ok(room.history(settings.messages, self.ctx.now().saturating_sub(HISTORY_MAX_AGE_SECS), before_seq))
+    }
+}
+
+/// History on join reaches back this far at most.
+const HISTORY_MAX_AGE_SECS: u64 = 24 * 3600;
+
 /// `apply_join_group`: logged-in members get pushes; anonymous ones (the `noauth` service, or
 /// guests) long-poll with a `LongPollingKey`.
 pub(super) async fn join(call: Call<'_>, anonymous: bool) -> ImResult<Reply> {
@@ -83,7 +105,8 @@ pub(super) async fn join(call: Call<'_>, anonymous: bool) -> ImResult<Reply> {
     let polls = anonymous || user_id.is_none();
     // Only the same account joining again on the same SDK instance is a rejoin: an anonymous
     // viewer who logs in and joins is asked about and announced like any joiner.
-    let rejoin = room.member(&instance.id).is_some_and(|m| m.user_id == user_id);
+    let previous = room.member(&instance.id);
+    let rejoin = previous.as_ref().is_some_and(|m| m.user_id == user_id);
     if let Some(user) = &user_id {
         super::bans::check_not_banned(&call, &req.group_id, user).await?;
     }
@@ -104,15 +127,28 @@ pub(super) async fn join(call: Call<'_>, anonymous: bool) -> ImResult<Reply> {
     let Some(joined_at_seq) = room.join(instance.id.clone(), member) else {
         return Err(group_not_found(&req.group_id));
     };
+    // An instance already in the room (a rejoin, or a viewer who just logged in) gets no
+    // history: it has seen those messages.
+    let history =
+        if previous.is_some() { Vec::new() } else { call.history_for(&room, &req.group_id, joined_at_seq).await? };
     if let (Some(user), false) = (call.principal.user_id(), rejoin) {
         events::member_joined(call.ctx, call.origin, &req.group_id, user);
     }
     let poll_key = polls.then(|| format!("{:032x}", rand::rng().random::<u128>()));
-    instance.add_joined(&req.group_id, Joined { room: room.clone(), poll_key: poll_key.clone(), joined_at_seq });
+    // Long-pollers get their history from their first poll (the SDK ignores RspMsgList in an
+    // anonymous join answer); push members get it in the answer.
+    let first_seq = match (&poll_key, history.first()) {
+        (Some(_), Some(oldest)) => oldest.seq,
+        _ => joined_at_seq,
+    };
+    instance
+        .add_joined(&req.group_id, Joined { room: room.clone(), poll_key: poll_key.clone(), joined_at_seq: first_seq });
     let mut out = reply([("JoinedStatus", json!("JoinedSuccess")), ("HugeGroupFlag", json!(1))]);
     if let Some(key) = poll_key {
         out.insert("LongPollingKey".into(), json!(key));
-        out.insert("NextSeq".into(), json!(joined_at_seq));
+        out.insert("NextSeq".into(), json!(first_seq));
+    } else if !history.is_empty() {
+        out.insert("RspMsgList".into(), items_json(&history));
     }
     Ok(out)
 }
@@ -152,8 +188,12 @@ pub(super) async fn self_member_info(call: Call<'_>) -> ImResult<Reply> {
         };
         let room = call.ctx.rooms.get(call.sdkappid(), id);
         let me = room.as_ref().zip(call.instance).and_then(|(r, i)| r.member(&i.id));
-        let role = if group.owner_account.is_some() && group.owner_account.as_deref() == call.principal.user_id() {
+        let admins = call.group_policy(id).await?.admins;
+        let me_user = call.principal.user_id();
+        let role = if group.owner_account.is_some() && group.owner_account.as_deref() == me_user {
             "Owner"
+        } else if me_user.is_some_and(|u| admins.iter().any(|a| a == u)) {
+            "Admin"
         } else {
             "Member"
         };
@@ -167,6 +207,8 @@ pub(super) async fn self_member_info(call: Call<'_>) -> ImResult<Reply> {
             "NextMsgSeq": room.as_ref().map_or(1, |r| r.next_seq()),
             "ApplyJoinOption": group.apply_join_option,
             "MuteAllMember": if group.mute_all { "On" } else { "Off" },
+            // The name the SDK reads for getGroupProfile's muteAllMembers.
+            "ShutUpAllMember": if group.mute_all { "On" } else { "Off" },
             "SelfInfo": {
                 "Role": role,
                 "JoinTime": me.map_or(0, |m| m.joined_at_ms / 1000),
@@ -223,8 +265,7 @@ pub(super) async fn long_poll(call: Call<'_>) -> ImResult<Reply> {
             _ = tokio::time::sleep_until(deadline) => break poll,
         }
     };
-    let items: Vec<Value> = poll.items.iter().filter_map(|i| serde_json::from_slice(&i.json).ok()).collect();
-    Ok(reply([("Key", json!(req.key)), ("NextSeq", json!(poll.next_seq)), ("RspMsgList", Value::Array(items))]))
+    Ok(reply([("Key", json!(req.key)), ("NextSeq", json!(poll.next_seq)), ("RspMsgList", items_json(&poll.items))]))
 }
 
 #[derive(Deserialize)]

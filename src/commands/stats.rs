@@ -42,7 +42,7 @@ pub(super) fn get_room_stats(call: Call<'_>) -> ImResult<Reply> {
             ids.iter().map(|id| figures(id, rooms.get(call.sdkappid(), id).as_deref())).collect()
         }
         None => {
-            let mut loaded = rooms.loaded(call.sdkappid());
+            let mut loaded = rooms.of_app(call.sdkappid());
             loaded.sort_by(|a, b| a.group_id.cmp(&b.group_id));
             loaded.iter().map(|r| figures(&r.group_id, Some(r))).collect()
         }

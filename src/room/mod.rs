@@ -49,9 +49,9 @@ impl Rooms {
             .clone()
     }
 
-    /// The rooms of an app that are loaded now (a room loads when first used after a start).
-    pub fn loaded(&self, sdkappid: u64) -> Vec<Arc<Room>> {
-        self.rooms.iter().filter(|r| r.key().0 == sdkappid).map(|r| r.value().clone()).collect()
+    /// Every loaded room of an app.
+    pub fn of_app(&self, sdkappid: u64) -> Vec<Arc<Room>> {
+        self.rooms.iter().filter(|e| e.key().0 == sdkappid).map(|e| e.value().clone()).collect()
     }
 
     /// Dismisses a loaded room and forgets it; returns who was in it.

@@ -137,8 +137,17 @@
 
   // ---- receiving ---------------------------------------------------------------------------------
 
+  /** Whether the sender tagged the message, in cloudCustomData, to be shown as a banner. */
+  function isTagged(m, banner) {
+    try {
+      return JSON.parse(m.cloudCustomData || '{}').banner === banner;
+    } catch (_) {
+      return false;
+    }
+  }
+
   function onText(m) {
-    if (m.isBroadcastMessage) return Stage.banner(m.payload.text, 'broadcast');
+    if (m.isBroadcastMessage || isTagged(m, 'broadcast')) return Stage.banner(m.payload.text, 'broadcast');
     addLine('msg', m.payload.text, sender(m));
     if ($('danmakuToggle').checked) Stage.danmaku(m.payload.text, m.nick || m.from, false);
   }

@@ -4,7 +4,16 @@
 'use strict';
 
 window.Tips = (() => {
-  const REMOVED = ['removed', 'You were removed from this room', 'A moderator removed you; you cannot rejoin for now.'];
+  const REMOVED = ['removed', 'You were removed from this room', 'A moderator removed you from the room.'];
+  const BANNED = [
+    'banned',
+    'You were banned from this room',
+    'A moderator banned you; you can rejoin when the ban ends.',
+  ];
+  const NOTICE_DISMISSED = 5;
+  const NOTICE_KICKED = 4;
+  const NOTICE_CUSTOM = 255;
+  const NOTICE_BANNED = 21; // sent to the banned member only; the SDK drops the room
 
   /** A group tip (TIMGroupTipElem payload); `me` is the logged-in UserID, if any. */
   function tip(T, p, me) {
@@ -36,9 +45,10 @@ window.Tips = (() => {
             return mine([m.userID]) ? { mutedFor: seconds, line: ['system', text] } : { line: ['system', text] };
           });
       case T.GRP_TIP_BAN_AVCHATROOM_MEMBER:
-        return mine(p.userIDList) ? [{ mutedFor: Number(p.muteTime) || 86400 }] : [];
+        if (mine(p.userIDList)) return [{ end: BANNED }];
+        return [{ line: ['tip', `${(p.userIDList || []).join(', ')} was banned by a moderator`], online: true }];
       case T.GRP_TIP_UNBAN_AVCHATROOM_MEMBER:
-        return mine(p.userIDList) ? [{ mutedFor: 0 }] : [];
+        return [{ line: ['tip', `${(p.userIDList || []).join(', ')} was unbanned`] }];
       default:
         return [];
     }
@@ -47,12 +57,18 @@ window.Tips = (() => {
   /** A group system notice (TIMGroupSystemNoticeElem payload) about `room`. */
   function notice(p, room) {
     if (!p.groupProfile || p.groupProfile.groupID !== room) return [];
-    if (p.operationType === 255) return [{ banner: p.userDefinedField }];
-    if (p.operationType === 5) {
-      return [{ end: ['dismissed', 'This live room has ended', 'The room was dismissed by its operator.'] }];
+    switch (p.operationType) {
+      case NOTICE_CUSTOM:
+        return [{ banner: p.userDefinedField }];
+      case NOTICE_DISMISSED:
+        return [{ end: ['dismissed', 'This live room has ended', 'The room was dismissed by its operator.'] }];
+      case NOTICE_KICKED:
+        return [{ end: REMOVED }];
+      case NOTICE_BANNED:
+        return [{ end: BANNED }];
+      default:
+        return [];
     }
-    if (p.operationType === 4) return [{ end: REMOVED }];
-    return [];
   }
 
   return { tip, notice };

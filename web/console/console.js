@@ -306,9 +306,9 @@
           From_Account: api.identifier,
           Random: Math.floor(Math.random() * 4294967295),
           MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }],
-        // To the SDK a broadcast is an ordinary group message; this tag lets a page show it as
-        // an announcement (the demo shows a banner) rather than as a chat line.
-        CloudCustomData: JSON.stringify({ banner: 'broadcast' }),
+          // To the SDK a broadcast is an ordinary group message; this tag lets a page show it as
+          // an announcement (the demo shows a banner) rather than as a chat line.
+          CloudCustomData: JSON.stringify({ banner: 'broadcast' }),
         }),
       ).then((r) => r && ($('broadcastText').value = ''));
     };

@@ -101,6 +101,7 @@ pub fn development_banner(app: &AppEntry, addr: SocketAddr) -> String {
          \x20 secret key: {key}\n\
          \x20 admin:      {admin}\n\
          \x20 UserSig:    {sig}\n\
+         \x20 pages:      http://{addr}/ (demo live room and operator console; /dev/usersig issues UserSigs)\n\
          \x20 try:        curl -s -d '{{\"CheckItem\":[{{\"UserID\":\"{admin}\"}}]}}' \
          'http://{addr}/v4/im_open_login_svc/account_check?sdkappid={id}&identifier={admin}&usersig={sig}&random=1&contenttype=json'\n",
         id = app.sdkappid,

@@ -148,3 +148,16 @@ pub async fn ensure_demo_room(ctx: &Context, app: &AppEntry) {
         Err(e) => tracing::warn!(code = e.code, info = %e.info, "could not create the demo room"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn development_endpoints_refuse_other_hosts() {
+        assert!(not_loopback("127.0.0.1:5000".parse().unwrap()).is_none());
+        assert!(not_loopback("[::1]:5000".parse().unwrap()).is_none());
+        let refused = not_loopback("192.168.1.20:5000".parse().unwrap()).expect("refused");
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    }
+}

@@ -48,7 +48,8 @@
     ]);
     const now = Date.now();
     const next = new Map();
-    for (const info of infos) next.set(info.GroupId, { info });
+    // A room destroyed between the two calls answers 10010 here: it is gone, not an error.
+    for (const info of infos) if (info.ErrorCode === 0) next.set(info.GroupId, { info });
     for (const s of stats.RoomList) if (next.has(s.GroupId)) next.get(s.GroupId).stats = s;
     for (const [id, room] of next) {
       const before = previous && previous.rooms.get(id);
@@ -107,38 +108,22 @@
 
   // ---- the selected room -------------------------------------------------------------------------
 
-  function person(account, nick, avatar, actions) {
-    const li = document.createElement('li');
-    li.dataset.id = account;
-    if (avatar) li.innerHTML = `<img src="${esc(avatar)}" alt="">`;
-    li.insertAdjacentHTML(
-      'beforeend',
-      `<b>${esc(nick || account)}</b><span class="id">${esc(account)}</span><span class="spacer"></span>`,
-    );
-    for (const [label, fn, cls] of actions) {
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.textContent = label;
-      if (cls) b.className = cls;
-      b.onclick = fn;
-      li.appendChild(b);
-    }
-    return li;
-  }
-
-  function fill(list, items, empty) {
-    list.replaceChildren(...items);
-    if (!items.length) list.innerHTML = `<li class="none">${empty}</li>`;
-  }
+  const { person, fill } = Lists;
 
   async function refreshRoom() {
     const group = selected;
     if (!group) return;
-    const [members, muted, banned] = await Promise.all([
-      api.call('group_open_avchatroom_http_svc/get_members', { GroupId: group }),
-      api.call('group_open_http_svc/get_group_muted_account', { GroupId: group }),
-      api.call('group_open_http_svc/get_group_ban_member', { GroupId: group }),
-    ]);
+    let members, muted, banned;
+    try {
+      [members, muted, banned] = await Promise.all([
+        api.call('group_open_avchatroom_http_svc/get_members', { GroupId: group }),
+        api.call('group_open_http_svc/get_group_muted_account', { GroupId: group }),
+        api.call('group_open_http_svc/get_group_ban_member', { GroupId: group }),
+      ]);
+    } catch (e) {
+      if (e.code === 10010) return; // destroyed meanwhile: the next reading of the list drops it
+      throw e;
+    }
     if (group !== selected) return;
     const until = (t) => (t >= FOREVER ? 'for ever' : `until ${new Date(t * 1000).toLocaleTimeString()}`);
     fill(
@@ -154,18 +139,14 @@
     fill(
       $('muted'),
       muted.MutedAccountList.map((m) =>
-        person(m.Member_Account, `${m.Member_Account} · ${until(m.MutedUntil)}`, '', [
-          ['Unmute', () => mute(m.Member_Account, 0)],
-        ]),
+        person(m.Member_Account, '', '', [['Unmute', () => mute(m.Member_Account, 0)]], until(m.MutedUntil)),
       ),
       'Nobody',
     );
     fill(
       $('banned'),
       banned.BannedAccountList.map((m) =>
-        person(m.Member_Account, `${m.Member_Account} · ${until(m.BannedUntil)}`, '', [
-          ['Unban', () => unban(m.Member_Account)],
-        ]),
+        person(m.Member_Account, '', '', [['Unban', () => unban(m.Member_Account)]], until(m.BannedUntil)),
       ),
       'Nobody',
     );
@@ -233,15 +214,25 @@
   // ---- polling -----------------------------------------------------------------------------------
 
   let pollTimer = null;
+  let polling = false;
+  let pollAgain = false;
   async function poll() {
     clearTimeout(pollTimer);
+    // One reading at a time; a refresh asked for meanwhile runs right after it.
+    if (polling) {
+      pollAgain = true;
+      return;
+    }
+    polling = true;
     try {
       await refreshRooms();
       await Promise.all([refreshRoom(), Health.refresh()]);
     } catch (e) {
       log(false, `Refresh failed: ${e.code !== undefined ? `${e.code} ` : ''}${e.info || e.message}`);
     }
-    pollTimer = setTimeout(poll, POLL_MS);
+    polling = false;
+    pollTimer = setTimeout(poll, pollAgain ? 0 : POLL_MS);
+    pollAgain = false;
   }
   const refreshSoon = () => setTimeout(poll, 50);
 
@@ -270,7 +261,9 @@
       delete b.dataset.armed;
       b.textContent = 'Destroy';
       const group = selected;
-      act(`Destroyed ${group}`, () => api.call('group_open_http_svc/destroy_group', { GroupId: group }));
+      act(`Destroyed ${group}`, () => api.call('group_open_http_svc/destroy_group', { GroupId: group })).then((r) => {
+        if (r && selected === group) selected = null;
+      });
     };
     $('noticeForm').onsubmit = (e) => {
       e.preventDefault();

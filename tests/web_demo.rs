@@ -1,7 +1,8 @@
 //! The demo live room (`/demo`) and the operator console (`/console`), as people use them.
 //!
 //! `tests/browser/demo.js` drives Debian's /usr/bin/chromium with playwright-core, one browser
-//! context per person, against a roomcast running its development app: a guest watches without
+//! context per person, against a roomcast running its development app: without the Web SDK the
+//! pages show the command that installs it; a guest watches without
 //! logging in; Alice and Bob log in with UserSigs from `/dev/usersig`; they exchange texts (chat
 //! list and danmaku), a burst of 25 gift taps (two High messages: 20, then 5 with combo 25) and 30
 //! like taps (two Low messages); the console lists the rooms with their online counts, mutes the
@@ -110,6 +111,7 @@ async fn demo_room_and_console_in_chromium() {
     let steps: Vec<&str> = r["steps"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     let expected = [
         "landing",
+        "sdk_missing",
         "guest_watches",
         "log_in",
         "text_and_danmaku",

@@ -64,10 +64,12 @@ async function launch() {
   });
 }
 
-/** A person: their own browser context and page at `base + url`, with what the page did. */
-async function newUser(browser, base, name, url, viewport = { width: 1280, height: 720 }) {
+/** A person: their own browser context and page at `base + url`, with what the page did;
+ * `prepare(context)` runs before the page opens (to route requests, say). */
+async function newUser(browser, base, name, url, viewport = { width: 1280, height: 720 }, prepare = null) {
   const context = await browser.newContext({ viewport });
   context.setDefaultTimeout(WAIT_MS);
+  if (prepare) await prepare(context);
   const page = await context.newPage();
   const u = { name, context, page, pageErrors: [], foreign: [], sockets: [] };
   page.on('pageerror', (e) => {

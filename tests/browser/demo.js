@@ -24,7 +24,8 @@ async function main() {
   const r = { ok: false, steps: [], shots: [] };
   const browser = await launch();
   const users = {};
-  const user = async (name, url, viewport) => (users[name] = await newUser(browser, BASE, name, url, viewport));
+  const user = async (name, url, viewport, prepare) =>
+    (users[name] = await newUser(browser, BASE, name, url, viewport, prepare));
   const lines = (u, sel) => u.page.$$eval(sel, (ls) => ls.map((l) => l.textContent.trim()));
   const enabled = (u) => u.page.waitForSelector('#chatInput:not([disabled])');
   const disabled = (u) => u.page.waitForSelector('#chatInput[disabled]');
@@ -54,6 +55,22 @@ async function main() {
       check((await home.page.getAttribute('#demoLink', 'href')) === '/demo/', 'the landing page links the demo');
       check((await home.page.getAttribute('#consoleLink', 'href')) === '/console/', 'and the console');
       await home.context.close();
+      delete users.home;
+    });
+
+    await run('sdk_missing', async () => {
+      // As on a machine where `npm ci --prefix web` was not run: the pages say what to run.
+      const u = await user('nosdk', '/', undefined, (ctx) =>
+        ctx.route('**/sdk/chat/**', (route) => route.fulfill({ status: 404, body: 'not found' })),
+      );
+      await waitText(u.page, '#sdkStatus', 'Web SDK: not installed');
+      await waitText(u.page, '#notice', /npm ci --prefix web/);
+      await u.page.goto(`${BASE}/demo/`);
+      await waitText(u.page, '#notice', /The Tencent Web SDK is not installed[\s\S]*npm ci --prefix web/);
+      await waitText(u.page, '#status', 'Web SDK missing');
+      check(await u.page.isHidden('#loginForm'), 'no login without the SDK');
+      await u.context.close();
+      delete users.nosdk;
     });
 
     await run('guest_watches', async () => {

@@ -2,9 +2,9 @@
 //!
 //! `tests/browser/demo.js` drives Debian's /usr/bin/chromium with playwright-core, one browser
 //! context per person, against a roomcast running its development app: without the Web SDK the
-//! pages show the command that installs it; a guest watches without
-//! logging in; Alice and Bob log in with UserSigs from `/dev/usersig`; they exchange texts (chat
-//! list and danmaku), a burst of 25 gift taps (two High messages: 20, then 5 with combo 25) and 30
+//! pages show the command that installs it; a guest watches without logging in; Alice and Bob
+//! log in with UserSigs from `/dev/usersig`; they exchange texts (chat list and danmaku), a burst
+//! of 25 gift taps (two High messages: 20, then 5 with combo 25) and 30
 //! like taps (two Low messages); the console lists the rooms with their online counts, mutes the
 //! room (the demo's input becomes disabled, then enabled again), sends a notice and a broadcast
 //! (banners), mutes a member, filters a word, bans Bob (his page says so and the online count

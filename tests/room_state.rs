@@ -98,6 +98,10 @@ async fn attributes_keep_live_room_state(mut s: TestServer) {
     s.fails("group_open_http_svc/modify_group_attr", modify(attrs(&[("", "v")])), 10004).await;
     s.fails("group_open_http_svc/modify_group_attr", modify(json!([])), 10004).await;
     s.fails("group_open_attr_http_svc/get_group_attr", json!({"GroupId": "nope"}), 10010).await;
+    let nowhere = json!({"GroupId": "nope", "GroupAttr": attrs(&[("state", "live")])});
+    s.fails("group_open_http_svc/modify_group_attr", nowhere.clone(), 10010).await;
+    s.fails("group_open_http_svc/set_group_attr", nowhere, 10010).await;
+    s.fails("group_open_http_svc/clear_group_attr", json!({"GroupId": "nope"}), 10010).await;
 
     // Kept across a restart, sequence numbers included.
     let before = s.ok("group_open_attr_http_svc/get_group_attr", json!({"GroupId": "at"})).await;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::receiver::{Answer, Receiver};
 use common::ws_client::{SdkClient, push_items};
-use common::{Database, SDKAPPID, TestServer, sig};
+use common::{Database, SDKAPPID, TestServer, sig, text};
 use roomcast::config::FailurePolicy;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -27,16 +27,8 @@ async fn setup(tweak: impl FnOnce(&mut roomcast::config::Config)) -> (TestServer
     (s, receiver)
 }
 
-fn text(t: &str) -> Value {
-    json!([{"MsgType": "TIMTextElem", "MsgContent": {"Text": t}}])
-}
-
 async fn member(s: &TestServer, user: &str) -> SdkClient {
-    let mut c = SdkClient::connect(&s.base(), SDKAPPID, &format!("inst-{user}"), true).await;
-    assert_eq!(c.login(user, &sig(user)).await["ErrorCode"], 0);
-    let join = c.call("group_open_http_svc.apply_join_group", json!({"GroupId": "live"})).await;
-    assert_eq!(join["ErrorCode"], 0, "{join}");
-    c
+    common::member(s, user, "live").await
 }
 
 /// Texts of the messages a member receives within `wait`.

@@ -4,19 +4,8 @@
 mod common;
 
 use common::ws_client::SdkClient;
-use common::{SDKAPPID, TestServer, sig};
+use common::{TestServer, member, text};
 use serde_json::{Value, json};
-
-fn text(t: &str) -> Value {
-    json!([{"MsgType": "TIMTextElem", "MsgContent": {"Text": t}}])
-}
-
-async fn member(s: &TestServer, user: &str, group: &str) -> SdkClient {
-    let mut c = SdkClient::connect(&s.base(), SDKAPPID, &format!("inst-{user}-{group}"), true).await;
-    assert_eq!(c.login(user, &sig(user)).await["ErrorCode"], 0);
-    assert_eq!(c.call("group_open_http_svc.apply_join_group", json!({"GroupId": group})).await["ErrorCode"], 0);
-    c
-}
 
 async fn say(c: &mut SdkClient, group: &str, t: &str) -> u64 {
     let body = json!({"GroupId": group, "Random": rand::random::<u32>(), "MsgBody": text(t)});

@@ -5,19 +5,8 @@
 mod common;
 
 use common::ws_client::SdkClient;
-use common::{SDKAPPID, TestServer, sig};
+use common::{SDKAPPID, TestServer, member, sig, text};
 use serde_json::{Value, json};
-
-fn text(t: &str) -> Value {
-    json!([{"MsgType": "TIMTextElem", "MsgContent": {"Text": t}}])
-}
-
-async fn member(s: &TestServer, user: &str, group: &str) -> SdkClient {
-    let mut c = SdkClient::connect(&s.base(), SDKAPPID, &format!("inst-{user}-{group}"), true).await;
-    assert_eq!(c.login(user, &sig(user)).await["ErrorCode"], 0);
-    assert_eq!(c.call("group_open_http_svc.apply_join_group", json!({"GroupId": group})).await["ErrorCode"], 0);
-    c
-}
 
 fn attrs(pairs: &[(&str, &str)]) -> Value {
     Value::Array(pairs.iter().map(|(k, v)| json!({"key": k, "value": v})).collect())
@@ -109,6 +98,10 @@ async fn attributes_keep_live_room_state(mut s: TestServer) {
     s.fails("group_open_http_svc/modify_group_attr", modify(attrs(&[("", "v")])), 10004).await;
     s.fails("group_open_http_svc/modify_group_attr", modify(json!([])), 10004).await;
     s.fails("group_open_attr_http_svc/get_group_attr", json!({"GroupId": "nope"}), 10010).await;
+    let nowhere = json!({"GroupId": "nope", "GroupAttr": attrs(&[("state", "live")])});
+    s.fails("group_open_http_svc/modify_group_attr", nowhere.clone(), 10010).await;
+    s.fails("group_open_http_svc/set_group_attr", nowhere, 10010).await;
+    s.fails("group_open_http_svc/clear_group_attr", json!({"GroupId": "nope"}), 10010).await;
 
     // Kept across a restart, sequence numbers included.
     let before = s.ok("group_open_attr_http_svc/get_group_attr", json!({"GroupId": "at"})).await;

@@ -4,8 +4,11 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::group::group_not_found;
 use super::{Call, Reply, reply, validate};
 use crate::error::{ImError, ImResult, code};
+
+static ADMIN_CHANGES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Tencent's limit for an AVChatRoom.
 pub const MAX_ADMINS: usize = 5;
@@ -31,40 +34,40 @@ pub(super) async fn modify_admin(call: Call<'_>) -> ImResult<Reply> {
         2 => false,
         other => return Err(call.bad_param(format!("CommandType must be 1 (set) or 2 (unset), not {other}"))),
     };
-    if req.accounts.is_empty() {
+    let mut accounts = req.accounts;
+    accounts.sort();
+    accounts.dedup();
+    if accounts.is_empty() {
         return Err(call.bad_param("Admin_Account is empty"));
     }
-    validate::batch("Admin_Account", req.accounts.len(), MAX_ADMINS, code::GROUP_BAD_PARAM)?;
+    validate::batch("Admin_Account", accounts.len(), MAX_ADMINS, code::GROUP_BAD_PARAM)?;
+    // One admin change at a time (they are rare), so two concurrent ones cannot pass the cap.
+    let _serialised = ADMIN_CHANGES.lock().await;
     let policy = call.group_policy(&req.group_id).await?;
     let (ctx, app) = (call.ctx, call.sdkappid());
     if set {
-        let found = ctx.store.existing_accounts(app, &req.accounts).await.map_err(|e| call.internal(e))?;
-        if let Some(missing) = req.accounts.iter().find(|a| !found.contains(*a)) {
+        let found = ctx.store.existing_accounts(app, &accounts).await.map_err(|e| call.internal(e))?;
+        if let Some(missing) = accounts.iter().find(|a| !found.contains(*a)) {
             return Err(ImError::new(code::GROUP_ACCOUNT_NOT_FOUND, format!("account {missing:?} does not exist")));
         }
-        if let Some(owner) = req.accounts.iter().find(|a| policy.owner.as_ref() == Some(*a)) {
+        if let Some(owner) = accounts.iter().find(|a| policy.owner.as_ref() == Some(*a)) {
             return Err(call.bad_param(format!("{owner:?} owns the group and cannot also be an admin")));
         }
-        let mut after: Vec<&String> = policy.admins.iter().chain(&req.accounts).collect();
+        let mut after: Vec<&String> = policy.admins.iter().chain(&accounts).collect();
         after.sort();
         after.dedup();
         if after.len() > MAX_ADMINS {
             return Err(call.bad_param(format!("an AVChatRoom has at most {MAX_ADMINS} admins")));
         }
     }
-    let changed: Vec<&String> = req.accounts.iter().filter(|a| policy.admins.contains(a) != set).collect();
+    let changed: Vec<&String> = accounts.iter().filter(|a| policy.admins.contains(a) != set).collect();
     for account in &changed {
-        ctx.store.set_group_admin(app, &req.group_id, account, set).await.map_err(|e| call.internal(e))?;
-    }
-    ctx.moderation.update_group(app, &req.group_id, |p| {
-        for account in &changed {
-            p.admins.retain(|a| a != *account);
-            if set {
-                p.admins.push((*account).clone());
-            }
+        if !ctx.store.set_group_admin(app, &req.group_id, account, set).await.map_err(|e| call.internal(e))? {
+            return Err(group_not_found(&req.group_id));
         }
-        p.admins.sort();
-    });
+    }
+    let admins = ctx.store.group_admins(app, &req.group_id).await.map_err(|e| call.internal(e))?;
+    ctx.moderation.update_group(app, &req.group_id, |p| p.admins = admins);
     if let (false, Some(room)) = (changed.is_empty(), ctx.rooms.get(app, &req.group_id)) {
         let op_type = if set { TIP_SET_ADMIN } else { TIP_UNSET_ADMIN };
         let operator = call.principal.user_id().unwrap_or_default();

@@ -175,6 +175,7 @@ impl Call<'_> {
     /// Applies a write, stores it and tells the room. Returns the new set.
     async fn change_attributes(&self, req: WriteRequest, change: AttrChange) -> ImResult<AttributeSet> {
         let (ctx, app, group_id) = (self.ctx, self.sdkappid(), req.group_id.as_str());
+        self.group_policy(group_id).await?;
         self.check_attribute_writer(group_id).await?;
         let slot = ctx.attributes.slot(app, group_id);
         let mut loaded = slot.lock().await;
@@ -189,7 +190,12 @@ impl Call<'_> {
             main_seq: next.main_seq,
             entries: next.entries.iter().map(|a| (a.key.clone(), a.value.clone(), a.seq)).collect(),
         };
-        ctx.store.replace_group_attributes(app, group_id, &stored).await.map_err(|e| self.internal(e))?;
+        // Forgotten while the store is written: if this request is dropped half-way, the next
+        // one reads the store again rather than a stale copy.
+        *loaded = None;
+        if !ctx.store.replace_group_attributes(app, group_id, &stored).await.map_err(|e| self.internal(e))? {
+            return Err(super::group::group_not_found(group_id));
+        }
         *loaded = Some(next.clone());
         // Told while the write lock is held, so members see changes in main-seq order.
         let operator = self.principal.user_id().unwrap_or_default();
@@ -296,7 +302,7 @@ pub(super) async fn modify(call: Call<'_>) -> ImResult<Reply> {
     if req.attrs.is_empty() {
         return Err(call.bad_param("GroupAttr is empty"));
     }
-    check_limits(&req.attrs)?;
+    check_limits(&apply(&[], AttrChange::Reset, &req.attrs))?;
     let written = req.attrs.clone();
     let set = call.change_attributes(req, AttrChange::Modify).await?;
     Ok(write_reply(&set, &written))
@@ -305,7 +311,7 @@ pub(super) async fn modify(call: Call<'_>) -> ImResult<Reply> {
 /// set_group_attr: replaces the whole set.
 pub(super) async fn set(call: Call<'_>) -> ImResult<Reply> {
     let req: WriteRequest = call.request()?;
-    check_limits(&req.attrs)?;
+    check_limits(&apply(&[], AttrChange::Reset, &req.attrs))?;
     let written = req.attrs.clone();
     let set = call.change_attributes(req, AttrChange::Reset).await?;
     Ok(write_reply(&set, &written))

@@ -32,16 +32,12 @@ impl Default for Broadcasts {
 
 impl Broadcasts {
     /// A broadcast's MsgSeq: increasing, and across restarts too, since it never falls behind
-    /// the clock in milliseconds.
-    fn next_seq(&self) -> u64 {
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
-        let step = |last: u64| Some((last + 1).max(now_ms));
+    /// the clock in seconds (which keeps it within 32 bits, as clients may store it).
+    fn next_seq(&self, now_secs: u64) -> u64 {
+        let step = |last: u64| Some((last + 1).max(now_secs));
         let last =
             self.last_seq.fetch_update(Ordering::Relaxed, Ordering::Relaxed, step).expect("step always succeeds");
-        (last + 1).max(now_ms)
+        (last + 1).max(now_secs)
     }
 }
 
@@ -91,5 +87,5 @@ pub(super) async fn send_broadcast_msg(call: Call<'_>) -> ImResult<Reply> {
     let reached = rooms.iter().filter(|room| room.broadcast(&draft).is_some()).count();
     metrics::counter!(crate::metrics::BROADCASTS).increment(1);
     tracing::info!(sdkappid = app, rooms = reached, "broadcast sent");
-    Ok(reply([("MsgSeq", json!(ctx.broadcasts.next_seq())), ("MsgTime", json!(now))]))
+    Ok(reply([("MsgSeq", json!(ctx.broadcasts.next_seq(now))), ("MsgTime", json!(now))]))
 }

@@ -28,7 +28,7 @@ impl Room {
             .filter(|(_, m)| m.user_id.as_deref() == Some(user))
             .map(|(id, _)| id.clone())
             .collect();
-        if ids.is_empty() || state.destroyed {
+        if state.destroyed {
             return Vec::new();
         }
         let online = state.members.len() - ids.len();
@@ -97,10 +97,11 @@ impl Room {
     }
 
     /// Publishes a message at once, outside frequency control (app-wide broadcasts). `None` if
-    /// the room is gone.
+    /// the room is gone or empty.
     pub fn broadcast(&self, draft: &MessageDraft) -> Option<u64> {
         let mut state = self.lock();
-        if state.destroyed {
+        // Nobody to hear it (AVChatRooms keep no history, so nobody could tell).
+        if state.destroyed || state.members.is_empty() {
             return None;
         }
         let group_id = self.group_id.clone();

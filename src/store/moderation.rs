@@ -44,11 +44,18 @@ pub trait ModerationStore {
     async fn group_bans(&self, sdkappid: u64, group_id: &str) -> StoreResult<Vec<(String, u64)>>;
     async fn dirty_words(&self, sdkappid: u64) -> StoreResult<Vec<String>>;
     /// Makes `user_id` an admin of the group (`admin`) or not.
-    async fn set_group_admin(&self, sdkappid: u64, group_id: &str, user_id: &str, admin: bool) -> StoreResult<()>;
+    /// False when the group is gone.
+    async fn set_group_admin(&self, sdkappid: u64, group_id: &str, user_id: &str, admin: bool) -> StoreResult<bool>;
     /// A group's admins, sorted.
     async fn group_admins(&self, sdkappid: u64, group_id: &str) -> StoreResult<Vec<String>>;
     /// Replaces a group's whole attribute set and its main sequence number.
-    async fn replace_group_attributes(&self, sdkappid: u64, group_id: &str, set: &StoredAttributes) -> StoreResult<()>;
+    /// False when the group is gone.
+    async fn replace_group_attributes(
+        &self,
+        sdkappid: u64,
+        group_id: &str,
+        set: &StoredAttributes,
+    ) -> StoreResult<bool>;
     /// A group's attributes, sorted by key, and its main sequence number.
     async fn group_attributes(&self, sdkappid: u64, group_id: &str) -> StoreResult<StoredAttributes>;
     async fn add_dirty_words(&self, sdkappid: u64, words: &[String]) -> StoreResult<()>;
@@ -199,15 +206,20 @@ impl ModerationStore for SqlStore {
         Ok(())
     }
 
-    async fn set_group_admin(&self, sdkappid: u64, group_id: &str, user_id: &str, admin: bool) -> StoreResult<()> {
+    async fn set_group_admin(&self, sdkappid: u64, group_id: &str, user_id: &str, admin: bool) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        if !lock_group(&mut tx, sdkappid, group_id).await? {
+            return Ok(false);
+        }
         let sql = if admin {
             "INSERT INTO group_admins (sdkappid, group_id, user_id) VALUES ($1, $2, $3) \
              ON CONFLICT (sdkappid, group_id, user_id) DO NOTHING"
         } else {
             "DELETE FROM group_admins WHERE sdkappid = $1 AND group_id = $2 AND user_id = $3"
         };
-        sqlx::query(sql).bind(db(sdkappid)).bind(group_id).bind(user_id).execute(&self.pool).await?;
-        Ok(())
+        sqlx::query(sql).bind(db(sdkappid)).bind(group_id).bind(user_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn group_admins(&self, sdkappid: u64, group_id: &str) -> StoreResult<Vec<String>> {
@@ -220,8 +232,23 @@ impl ModerationStore for SqlStore {
         Ok(rows.iter().map(|r| r.try_get("user_id")).collect::<Result<_, _>>()?)
     }
 
-    async fn replace_group_attributes(&self, sdkappid: u64, group_id: &str, set: &StoredAttributes) -> StoreResult<()> {
+    async fn replace_group_attributes(
+        &self,
+        sdkappid: u64,
+        group_id: &str,
+        set: &StoredAttributes,
+    ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
+        // First, so the group's row is locked (a concurrent destroy_group waits) or found gone.
+        let found = sqlx::query("UPDATE chat_groups SET attr_main_seq = $3 WHERE sdkappid = $1 AND group_id = $2")
+            .bind(db(sdkappid))
+            .bind(group_id)
+            .bind(db(set.main_seq))
+            .execute(&mut *tx)
+            .await?;
+        if found.rows_affected() == 0 {
+            return Ok(false);
+        }
         sqlx::query("DELETE FROM group_attributes WHERE sdkappid = $1 AND group_id = $2")
             .bind(db(sdkappid))
             .bind(group_id)
@@ -240,14 +267,8 @@ impl ModerationStore for SqlStore {
             .execute(&mut *tx)
             .await?;
         }
-        sqlx::query("UPDATE chat_groups SET attr_main_seq = $3 WHERE sdkappid = $1 AND group_id = $2")
-            .bind(db(sdkappid))
-            .bind(group_id)
-            .bind(db(set.main_seq))
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
     async fn group_attributes(&self, sdkappid: u64, group_id: &str) -> StoreResult<StoredAttributes> {
@@ -271,4 +292,15 @@ impl ModerationStore for SqlStore {
         let main_seq = main.as_ref().map(|r| get_u64(r, "attr_main_seq")).transpose()?.unwrap_or(0);
         Ok(StoredAttributes { main_seq, entries })
     }
+}
+
+/// Locks the group's row for the transaction, so a concurrent destroy_group waits (or has won
+/// and this finds nothing); false when the group does not exist.
+async fn lock_group(tx: &mut sqlx::Transaction<'_, sqlx::Any>, sdkappid: u64, group_id: &str) -> StoreResult<bool> {
+    let touched = sqlx::query("UPDATE chat_groups SET info_seq = info_seq WHERE sdkappid = $1 AND group_id = $2")
+        .bind(db(sdkappid))
+        .bind(group_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(touched.rows_affected() == 1)
 }

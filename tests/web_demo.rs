@@ -8,8 +8,9 @@
 //! like taps (two Low messages); the console lists the rooms with their online counts, mutes the
 //! room (the demo's input becomes disabled, then enabled again), sends a notice and a broadcast
 //! (banners), mutes a member, filters a word, bans Bob (his page says so and the online count
-//! drops), issues a UserSig; a second login kicks Alice's first window; destroying a room ends it
-//! for its viewer. Screenshots go to target/tmp/web_demo/ (the best two are docs/demo.png and
+//! drops), issues a UserSig; a second login kicks Alice's first window, and logging out leaves the
+//! room (the guest sees it, and can hide join and leave notices); destroying a room ends it for
+//! its viewer. Screenshots go to target/tmp/web_demo/ (the best two are docs/demo.png and
 //! docs/console.png).
 //!
 //! Chromium, tests/browser/node_modules and web/node_modules (the Web SDK the pages load) are
@@ -126,6 +127,7 @@ async fn demo_room_and_console_in_chromium() {
         "ban",
         "issue_usersig",
         "kicked_by_second_login",
+        "log_out_and_notices_toggle",
         "dismissed",
         "clean",
     ];

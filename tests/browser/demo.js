@@ -258,6 +258,21 @@ async function main() {
       await waitText(users.alice.page, '#overlayText', /same name in another window/);
     });
 
+    await run('log_out_and_notices_toggle', async () => {
+      const again = users.alice2;
+      await again.page.click('#logoutBtn');
+      await waitText(again.page, '#status', /watching as guest/);
+      check(await again.page.isVisible('#loginForm'), 'the login form is back');
+      check((await placeholder(again)) === 'Log in to chat', await placeholder(again));
+      const g = users.guest.page;
+      await waitText(g, '#messages', /Alice left/);
+      check(await g.isVisible('li.tip'), 'join and leave notices are shown by default');
+      await g.click('#tipsToggle');
+      check(await g.isHidden('li.tip'), 'the toggle hides them');
+      check(await g.isVisible('li.msg'), 'and only them');
+      await g.click('#tipsToggle');
+    });
+
     await run('dismissed', async () => {
       const c = users.console;
       const g = users.guest.page;

@@ -240,6 +240,20 @@ async function main() {
       await shot(r, users.bob.page, SHOTS, 'demo-banned');
     });
 
+    await run('unban', async () => {
+      const c = users.console;
+      await c.page.click('#banned li[data-id="bob"] button');
+      await waitText(c.page, '#banned', 'Nobody');
+      // Bob takes the page's way back in: reload, then log in again.
+      const bob = users.bob;
+      await bob.page.click('#overlayBtn');
+      await waitText(bob.page, '#status', /watching as guest/);
+      await bob.page.fill('#nameInput', 'Bob');
+      await bob.page.click('#loginBtn');
+      await enabled(bob);
+      await waitText(users.alice.page, '#messages', /bob was unbanned[\s\S]*Bob joined/);
+    });
+
     r.usersig = await run('issue_usersig', async () => {
       const c = users.console;
       await c.page.fill('#sigUser', 'carol');

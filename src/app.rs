@@ -101,6 +101,7 @@ pub fn development_banner(app: &AppEntry, addr: SocketAddr) -> String {
          \x20 secret key: {key}\n\
          \x20 admin:      {admin}\n\
          \x20 UserSig:    {sig}\n\
+         \x20 pages:      http://{addr}/ (demo live room and operator console; /dev/usersig issues UserSigs)\n\
          \x20 try:        curl -s -d '{{\"CheckItem\":[{{\"UserID\":\"{admin}\"}}]}}' \
          'http://{addr}/v4/im_open_login_svc/account_check?sdkappid={id}&identifier={admin}&usersig={sig}&random=1&contenttype=json'\n",
         id = app.sdkappid,
@@ -136,9 +137,14 @@ pub async fn start(config: &Config, shutdown: CancellationToken) -> anyhow::Resu
         attributes: Default::default(),
     });
     ctx.moderation.load_app(ctx.store.as_ref(), app.sdkappid).await?;
+    if app.development {
+        crate::web::ensure_demo_room(&ctx, &app).await;
+    }
     let tasks = TaskTracker::new();
     let gateway = Gateway::new(ctx.clone(), config.gateway.clone(), shutdown.clone(), tasks.clone());
-    let router = api::router(RestState::new(ctx.clone(), &config.rest)).merge(gateway::router(gateway));
+    let router = api::router(RestState::new(ctx.clone(), &config.rest))
+        .merge(gateway::router(gateway))
+        .merge(crate::web::router(&config.web, &app));
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let token = shutdown.clone();

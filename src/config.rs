@@ -27,6 +27,7 @@ pub struct Config {
     pub gateway: GatewayConfig,
     pub callback: CallbackConfig,
     pub log: LogConfig,
+    pub web: WebConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -143,6 +144,23 @@ impl Default for CallbackConfig {
     }
 }
 
+/// The browser pages: landing page, demo live room and operator console.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebConfig {
+    /// Folder holding `index.html`, `demo/`, `console/` and `assets/`; relative to the working
+    /// directory. Empty turns the pages off.
+    pub dir: String,
+    /// Folder of the `@tencentcloud/chat` npm package the pages load (served at `/sdk/chat/`).
+    pub sdk_dir: String,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self { dir: "web".into(), sdk_dir: "web/node_modules/@tencentcloud/chat".into() }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MultiLogin {
@@ -177,6 +195,7 @@ impl Default for Config {
             gateway: GatewayConfig::default(),
             callback: CallbackConfig::default(),
             log: LogConfig::default(),
+            web: WebConfig::default(),
         }
     }
 }

@@ -8,6 +8,7 @@
 //! - [`store`]: durable state behind one trait, on SQLite or PostgreSQL.
 //! - [`commands`]: the command layer every transport calls.
 //! - [`api`]: the REST transport (`/v4/<service>/<command>`).
+//! - [`web`]: the demo live room and operator console pages, and the development endpoints.
 //! - [`app`]: the composition root that wires it together and serves.
 
 pub mod api;
@@ -22,4 +23,5 @@ pub mod moderation;
 pub mod presence;
 pub mod room;
 pub mod store;
+pub mod web;
 pub mod webhook;

@@ -3,7 +3,7 @@
 //! A handler only reads the query, enforces the body limit, the per-app frequency limit and
 //! the request deadline, authenticates the administrator and calls [`commands::dispatch`].
 
-mod envelope;
+pub(crate) mod envelope;
 mod rate_limit;
 
 use std::collections::HashMap;

@@ -104,7 +104,10 @@ pub(super) async fn join(call: Call<'_>, anonymous: bool) -> ImResult<Reply> {
     let room = call.room(&req.group_id).await?;
     let user_id = call.principal.user_id().map(str::to_owned);
     let polls = anonymous || user_id.is_none();
-    let rejoin = room.member(&instance.id).is_some();
+    // Only the same account joining again on the same SDK instance is a rejoin: an anonymous
+    // viewer who logs in and joins is asked about and announced like any joiner.
+    let previous = room.member(&instance.id);
+    let rejoin = previous.as_ref().is_some_and(|m| m.user_id == user_id);
     if let Some(user) = &user_id {
         super::bans::check_not_banned(&call, &req.group_id, user).await?;
     }
@@ -120,9 +123,10 @@ pub(super) async fn join(call: Call<'_>, anonymous: bool) -> ImResult<Reply> {
         Some(user) => call.nick_and_avatar(user).await?,
         None => Default::default(),
     };
-    // Decided before joining: nothing may fail between the join and recording it below. A
-    // rejoin (same SDK instance) gets no history: it has seen those messages.
-    let history_on = !rejoin && call.history_on(&req.group_id).await?;
+    // Decided before joining: nothing may fail between the join and recording it below. An
+    // instance already in the room (a rejoin, or a viewer who just logged in) gets no history:
+    // it has seen those messages.
+    let history_on = previous.is_none() && call.history_on(&req.group_id).await?;
     let member =
         Member { user_id, nick, avatar, outbox: (!polls).then(|| instance.outbox.clone()), joined_at_ms: unix_ms() };
     let Some(joined_at_seq) = room.join(instance.id.clone(), member) else {

@@ -19,6 +19,7 @@ mod message;
 mod moderation;
 pub mod msg_body;
 mod profile;
+mod stats;
 pub mod validate;
 
 use std::sync::Arc;
@@ -128,6 +129,7 @@ pub enum Command {
     SetGroupAttr,
     DeleteGroupAttr,
     ClearGroupAttr,
+    GetRoomStats,
 }
 
 /// The error codes a service uses for a bad body, bad parameters and its own faults.
@@ -209,6 +211,7 @@ impl Command {
             ("openim_dirty_words", "get") => DirtyWordsGet,
             ("openim_dirty_words", "add") => DirtyWordsAdd,
             ("openim_dirty_words", "delete") => DirtyWordsDelete,
+            ("roomcast", "get_room_stats") => GetRoomStats,
             (s, c) if is_group_service(s) => {
                 return Err(ImError::new(code::GROUP_UNKNOWN_COMMAND, format!("command {s}/{c} is not supported")));
             }
@@ -322,6 +325,7 @@ pub async fn dispatch(ctx: &Context, caller: &Caller, service: &str, command: &s
         Command::DirtyWordsGet => moderation::dirty_words_get(call).await,
         Command::DirtyWordsAdd => moderation::dirty_words_change(call, true).await,
         Command::DirtyWordsDelete => moderation::dirty_words_change(call, false).await,
+        Command::GetRoomStats => stats::get_room_stats(call),
     }
 }
 

@@ -207,7 +207,9 @@ impl Room {
         if state.destroyed {
             return None;
         }
-        let is_new = !state.members.contains_key(&instance);
+        // A viewer who watched anonymously and then logged in arrives, to the room, as a new member.
+        let previous = state.members.remove(&instance);
+        let is_new = previous.is_none_or(|m| m.user_id != member.user_id);
         // The tip goes to the others before the joiner is a member: the SDK learns of its own
         // join from the join answer, and a late own tip would overwrite newer online counts.
         if is_new && self.config.member_tips && member.user_id.is_some() {

@@ -93,3 +93,39 @@ async fn under_the_limit_a_message_goes_out_within_one_tick() {
     assert!(start.elapsed() <= Duration::from_millis(10));
     assert_eq!(delivered_priorities(&viewer), [Priority::Lowest]);
 }
+
+fn viewer(user_id: Option<&str>, outbox: Option<Arc<Outbox>>) -> Member {
+    Member { user_id: user_id.map(Into::into), nick: String::new(), avatar: String::new(), outbox, joined_at_ms: 0 }
+}
+
+/// (OpType, operator, online count) of each tip in the outbox.
+fn tip_ops(outbox: &Outbox) -> Vec<(u64, String, u64)> {
+    outbox
+        .drain()
+        .into_iter()
+        .filter_map(|o| if let Outgoing::Item(i) = o { Some(i) } else { None })
+        .map(|i| {
+            let v: Value = serde_json::from_slice(&i.json).unwrap();
+            let body = &v["MsgBody"];
+            let op = body["OpType"].as_u64().unwrap_or(0);
+            (op, body["Operator_Account"].as_str().unwrap_or("").into(), body["OnlineInf"]["Num"].as_u64().unwrap_or(0))
+        })
+        .collect()
+}
+
+/// An instance that watched anonymously and then joins logged in is announced once; the same
+/// account joining again on the same instance is not.
+#[tokio::test]
+async fn an_anonymous_viewer_who_logs_in_is_announced_once() {
+    let room = Room::new(1, "g", RoomConfig { member_tips: true, ..config(40) });
+    let watcher = Outbox::new(64);
+    room.join("w".into(), viewer(Some("bob"), Some(watcher.clone())));
+    room.join("a".into(), viewer(None, None));
+    assert_eq!(tip_ops(&watcher), vec![], "an anonymous viewer is not announced");
+    room.join("a".into(), viewer(Some("alice"), Some(Outbox::new(64))));
+    // Still two instances in the room: bob's and the one that now is alice's.
+    assert_eq!(tip_ops(&watcher), vec![(1, "alice".to_owned(), 2)], "logging in makes alice arrive");
+    room.join("a".into(), viewer(Some("alice"), Some(Outbox::new(64))));
+    assert_eq!(tip_ops(&watcher), vec![], "a rejoin of the same account is silent");
+    assert_eq!(room.online_count(), 2);
+}

@@ -1,3 +1,4 @@
+# syntax=docker/dockerfile:1
 # roomcast container image.
 #
 #   docker build -t roomcast .
@@ -12,24 +13,21 @@
 # (plain rust:1 follows the newest Debian, whose glibc is newer than bookworm's).
 FROM rust:1-bookworm AS builder
 WORKDIR /src
-
-# Dependencies first, in their own layer, built against placeholder sources: editing src/
-# then rebuilds only roomcast itself.
-COPY Cargo.toml Cargo.lock ./
-RUN mkdir -p src benches \
-    && echo 'fn main() {}' > src/main.rs \
-    && touch src/lib.rs \
-    && echo 'fn main() {}' > benches/usersig.rs \
-    && cargo build --release --locked \
-    && rm -rf src benches
-
-COPY src ./src
-COPY migrations ./migrations
-COPY benches ./benches
-# COPY keeps the sources' old mtimes; touch them so cargo rebuilds over the placeholders.
-RUN touch src/main.rs src/lib.rs \
-    && cargo build --release --locked \
+COPY . .
+# BuildKit cache mounts keep the registry and the build directory between builds, so an edit
+# to src/ rebuilds only roomcast itself.
+RUN --mount=type=cache,target=/usr/local/cargo/registry \
+    --mount=type=cache,target=/src/target \
+    cargo build --release --locked -p roomcast \
     && cp target/release/roomcast /usr/local/bin/roomcast
+
+# ---- web pages ---------------------------------------------------------------------------
+# The demo room and the console load the official Web SDK from npm (pinned in
+# web/package-lock.json); it is installed here, not committed.
+FROM node:20-bookworm-slim AS web
+WORKDIR /src
+COPY web ./web
+RUN npm ci --prefix web --omit=dev --no-audit --no-fund
 
 # ---- runtime -----------------------------------------------------------------------------
 FROM debian:bookworm-slim
@@ -45,9 +43,12 @@ RUN apt-get update \
 
 COPY --from=builder /usr/local/bin/roomcast /usr/local/bin/roomcast
 COPY config/roomcast.example.toml /etc/roomcast/roomcast.example.toml
+COPY --from=web /src/web /usr/share/roomcast/web
 
 ENV ROOMCAST_LISTEN=0.0.0.0:8080 \
-    ROOMCAST_DATABASE_URL=sqlite:///var/lib/roomcast/roomcast.db
+    ROOMCAST_DATABASE_URL=sqlite:///var/lib/roomcast/roomcast.db \
+    ROOMCAST__WEB__DIR=/usr/share/roomcast/web \
+    ROOMCAST__WEB__SDK_DIR=/usr/share/roomcast/web/node_modules/@tencentcloud/chat
 
 USER roomcast:roomcast
 WORKDIR /var/lib/roomcast

@@ -15,12 +15,16 @@ WORKDIR /src
 
 # Dependencies first, in their own layer, built against placeholder sources: editing src/
 # then rebuilds only roomcast itself.
+# The load tool is a member of the workspace; only its manifest is needed (placeholders).
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir -p src benches \
+COPY load/Cargo.toml load/Cargo.toml
+RUN mkdir -p src benches load/src/bin \
     && echo 'fn main() {}' > src/main.rs \
-    && touch src/lib.rs \
+    && touch src/lib.rs load/src/lib.rs \
     && echo 'fn main() {}' > benches/usersig.rs \
-    && cargo build --release --locked \
+    && echo 'fn main() {}' > load/src/main.rs \
+    && echo 'fn main() {}' > load/src/bin/broadcast_baseline.rs \
+    && cargo build --release --locked -p roomcast \
     && rm -rf src benches
 
 COPY src ./src
@@ -28,7 +32,7 @@ COPY migrations ./migrations
 COPY benches ./benches
 # COPY keeps the sources' old mtimes; touch them so cargo rebuilds over the placeholders.
 RUN touch src/main.rs src/lib.rs \
-    && cargo build --release --locked \
+    && cargo build --release --locked -p roomcast \
     && cp target/release/roomcast /usr/local/bin/roomcast
 
 # ---- runtime -----------------------------------------------------------------------------

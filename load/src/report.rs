@@ -19,7 +19,7 @@ pub struct Percentiles {
 }
 
 impl Percentiles {
-    fn of(h: &Histogram<u64>) -> Self {
+    pub fn of(h: &Histogram<u64>) -> Self {
         let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
         Self {
             count: h.len(),
@@ -114,6 +114,8 @@ pub struct Report {
     pub join_seconds: f64,
     pub joins_per_second: f64,
     pub join_latency: Percentiles,
+    /// From writing a send to its success answer (roomcast: includes the room tick).
+    pub send_answer_latency: Percentiles,
     pub server: Server,
     pub messages: Messages,
     pub latency: Percentiles,
@@ -139,6 +141,7 @@ impl Report {
             join_seconds,
             joins_per_second: if join_seconds > 0.0 { joined as f64 / join_seconds } else { 0.0 },
             join_latency: Percentiles::default(),
+            send_answer_latency: Percentiles::default(),
             server: Server {
                 rss_before_join_bytes: idle.map(|u| u.rss_bytes),
                 rss_joined_bytes: after.map(|u| u.rss_bytes),
@@ -225,7 +228,7 @@ impl Report {
         format!(
             "{name}: {joined} joined ({failed} failed) in {js:.1}s = {jps:.0} joins/s\n\
              messages: offered {off}, acked {ack}, admitted {adm}, delivered {del} ({dps:.0}/s), lost {lost}, extra {extra}\n\
-             latency ms: p50 {p50:.1} p90 {p90:.1} p99 {p99:.1} p99.9 {p999:.1} max {max:.1}\n\
+             latency ms: p50 {p50:.1} p90 {p90:.1} p99 {p99:.1} p99.9 {p999:.1} max {max:.1}; send answered p50 {a50:.1} p99 {a99:.1}\n\
              server: rss/conn {rpc}, rss end {rend}, cpu {cpu}, cpu/delivery {cpd}; tool cpu {tool:.1}s; errors {errs}",
             name = self.name,
             joined = self.viewers_joined,
@@ -244,6 +247,8 @@ impl Report {
             p99 = self.latency.p99_ms,
             p999 = self.latency.p999_ms,
             max = self.latency.max_ms,
+            a50 = self.send_answer_latency.p50_ms,
+            a99 = self.send_answer_latency.p99_ms,
             rpc = opt(s.rss_per_connection_bytes.map(|b| b / 1000.0), " KB"),
             rend = opt(s.rss_end_bytes.map(|b| b as f64 / 1e6), " MB"),
             cpu = opt(s.cpu_seconds, " s"),

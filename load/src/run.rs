@@ -51,6 +51,7 @@ pub struct Context {
     last_join_end_us: AtomicU64,
     join_latency: std::sync::Mutex<Histogram<u64>>,
     acked: AtomicU64,
+    ack_latency: std::sync::Mutex<Histogram<u64>>,
     send_start: CancellationToken,
     send_end_us: AtomicU64,
     stop: CancellationToken,
@@ -71,6 +72,7 @@ impl Context {
             last_join_end_us: AtomicU64::new(0),
             join_latency: std::sync::Mutex::new(Histogram::new_with_bounds(1, 600_000_000, 3)?),
             acked: AtomicU64::new(0),
+            ack_latency: std::sync::Mutex::new(Histogram::new_with_bounds(1, 600_000_000, 3)?),
             send_start: CancellationToken::new(),
             send_end_us: AtomicU64::new(u64::MAX),
             stop: CancellationToken::new(),
@@ -96,8 +98,10 @@ impl Context {
         }
     }
 
-    pub fn acked(&self) {
+    /// A send was answered with success, `latency_us` after it was written.
+    pub fn acked(&self, latency_us: u64) {
         self.acked.fetch_add(1, Ordering::Relaxed);
+        let _ = self.ack_latency.lock().expect("lock").record(latency_us.max(1));
     }
 
     pub async fn stopped(&self) {
@@ -251,7 +255,9 @@ async fn phases(ctx: Arc<Context>) -> anyhow::Result<Report> {
     };
     let (latency, seconds) = ctx.recorder.merged();
     let join_latency = ctx.join_latency.lock().expect("lock").clone();
+    let ack_latency = ctx.ack_latency.lock().expect("lock").clone();
     report.finish(&ctx, &outcomes, sender_errors, admitted, ctx.acked.load(Ordering::Relaxed), &latency, &join_latency);
+    report.send_answer_latency = crate::report::Percentiles::of(&ack_latency);
     report.series(&seconds, samples, tool_start, process::own());
     Ok(report)
 }

@@ -2,6 +2,7 @@
 //! open, `wslogin` with a UserSig, `apply_join_group` (logged in: pushes; anonymous: long-poll
 //! key), `get_msg` long-polls, `send_group_msg` with a priority, and keep-alives.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -259,6 +260,16 @@ pub async fn sender(ctx: Arc<Context>, i: usize, room: usize, rate: f64) -> anyh
     let group = group_id(room);
     let mut ticks = ctx.send_timer(rate, i);
     let mut client_seq = 0u64;
+    // Sends waiting for their answer: request seq -> µs sent.
+    let mut waiting: HashMap<u64, u64> = HashMap::new();
+    let answered = |frame: &[u8], waiting: &mut HashMap<u64, u64>| {
+        if memmem::find(frame, b"send_group_msg").is_none() || number_field(frame, "ErrorCode") != Some(0) {
+            return;
+        }
+        if let Some(sent_us) = number_field(frame, "seq").and_then(|seq| waiting.remove(&seq)) {
+            ctx.acked(ctx.recorder.now_us().saturating_sub(sent_us));
+        }
+    };
     while !ctx.sending_over() {
         tokio::select! {
             _ = ticks.tick() => {
@@ -269,15 +280,13 @@ pub async fn sender(ctx: Arc<Context>, i: usize, room: usize, rate: f64) -> anyh
                     "MsgPriority": kind.priority(), "MsgBody": message_body(kind, &payload), "CloudCustomData": "",
                     "OnlineOnlyFlag": 0, "MsgClientTime": ctx.unix_now(),
                 });
-                sdk.send("group_open_http_svc.send_group_msg", &body, None).await?;
+                let seq = sdk.send("group_open_http_svc.send_group_msg", &body, None).await?;
+                waiting.insert(seq, ctx.recorder.now_us());
                 let _ = id;
             }
             // Senders read (and discard) what the room pushes, as a page would.
             frame = sdk.next_frame() => if let Some(frame) = frame {
-                let frame = frame?;
-                if memmem::find(&frame, b"send_group_msg").is_some() && number_field(&frame, "ErrorCode") == Some(0) {
-                    ctx.acked();
-                }
+                answered(&frame?, &mut waiting);
             } else {
                 bail!("server closed a sender's socket");
             },
@@ -288,11 +297,7 @@ pub async fn sender(ctx: Arc<Context>, i: usize, room: usize, rate: f64) -> anyh
     loop {
         tokio::select! {
             frame = sdk.next_frame() => match frame {
-                Some(Ok(frame)) => {
-                    if memmem::find(&frame, b"send_group_msg").is_some() && number_field(&frame, "ErrorCode") == Some(0) {
-                        ctx.acked();
-                    }
-                }
+                Some(Ok(frame)) => answered(&frame, &mut waiting),
                 _ => return Ok(()),
             },
             _ = ctx.stopped() => return Ok(()),

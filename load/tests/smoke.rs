@@ -25,9 +25,30 @@ fn options(addr: std::net::SocketAddr, extra: &[&str]) -> Options {
     let sdkappid = SDKAPPID.to_string();
     let target = addr.to_string();
     let mut args = vec![
-        "roomcast-load", "--target", &target, "--sdkappid", &sdkappid, "--secret-key", SECRET, "--viewers", "40",
-        "--rooms", "2", "--senders-per-room", "2", "--rate-per-room", "20", "--duration", "2", "--settle", "0.5",
-        "--drain", "1.5", "--max-seconds", "60", "--quiet",
+        "roomcast-load",
+        "--target",
+        &target,
+        "--sdkappid",
+        &sdkappid,
+        "--secret-key",
+        SECRET,
+        "--viewers",
+        "40",
+        "--rooms",
+        "2",
+        "--senders-per-room",
+        "2",
+        "--rate-per-room",
+        "20",
+        "--duration",
+        "2",
+        "--settle",
+        "0.5",
+        "--drain",
+        "1.5",
+        "--max-seconds",
+        "60",
+        "--quiet",
     ];
     args.extend_from_slice(extra);
     Options::parse_from(args)

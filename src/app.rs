@@ -14,7 +14,7 @@ use crate::api::{self, RestState};
 use crate::auth::ticket::TicketAuthority;
 use crate::auth::usersig::{self, DEFAULT_EXPIRE_SECS};
 use crate::auth::{AppEntry, AppRegistry};
-use crate::commands::Context;
+use crate::commands::{Context, HistorySettings};
 use crate::config::Config;
 use crate::gateway::{self, Gateway};
 use crate::moderation::Moderation;
@@ -128,6 +128,12 @@ pub async fn start(config: &Config, shutdown: CancellationToken) -> anyhow::Resu
         tickets: TicketAuthority::new(),
         webhooks: Webhooks::start(&config.callback),
         moderation: Moderation::default(),
+        history: HistorySettings {
+            on_by_default: config.room.history_before_join,
+            messages: config.room.history_messages,
+        },
+        broadcasts: Default::default(),
+        attributes: Default::default(),
     });
     ctx.moderation.load_app(ctx.store.as_ref(), app.sdkappid).await?;
     let tasks = TaskTracker::new();

@@ -75,6 +75,11 @@ pub struct RoomSettings {
     pub member_tips: bool,
     /// Per-group overrides of `max_messages_per_sec`, by GroupId.
     pub group_message_limits: std::collections::BTreeMap<String, u32>,
+    /// Hand joiners recent messages in the join answer (a group's `HistoryMsgBeforeJoin`
+    /// overrides this). Off by default, as in Tencent's AVChatRoom.
+    pub history_before_join: bool,
+    /// How many recent messages a joiner gets at most (1 to 50), from the last 24 hours.
+    pub history_messages: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -187,6 +192,8 @@ impl Default for RoomSettings {
             recent_items: 1000,
             member_tips: true,
             group_message_limits: Default::default(),
+            history_before_join: false,
+            history_messages: 20,
         }
     }
 }
@@ -319,6 +326,9 @@ impl Config {
         }
         if self.gateway.push_tick_ms > 1000 {
             problems.push("gateway.push_tick_ms must be at most 1000".to_owned());
+        }
+        if !(1..=50).contains(&self.room.history_messages) {
+            problems.push("room.history_messages must be between 1 and 50".to_owned());
         }
         if self.gateway.outbox_capacity < 16 {
             problems.push("gateway.outbox_capacity must be at least 16".to_owned());

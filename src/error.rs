@@ -42,6 +42,7 @@ pub mod code {
     pub const GROUP_UNKNOWN_COMMAND: u32 = 10003;
     pub const GROUP_BAD_PARAM: u32 = 10004;
     pub const GROUP_TOO_MANY_ACCOUNTS: u32 = 10005;
+    pub const GROUP_OPERATION_FREQUENCY: u32 = 10006;
     pub const GROUP_NO_PERMISSION: u32 = 10007;
     pub const GROUP_NOT_FOUND: u32 = 10010;
     pub const GROUP_JSON_PARSE: u32 = 10011;
@@ -54,6 +55,14 @@ pub mod code {
     pub const GROUP_ID_OWNED: u32 = 10025;
 
     pub const GROUP_OWNER_CANNOT_QUIT: u32 = 10009;
+
+    // Group attributes
+    pub const ATTR_KEY_TOO_LONG: u32 = 10045;
+    pub const ATTR_VALUE_TOO_LONG: u32 = 10046;
+    pub const ATTR_TOO_MANY_KEYS: u32 = 10047;
+    pub const ATTR_TOTAL_TOO_LONG: u32 = 10048;
+    pub const ATTR_WRITE_FREQUENCY: u32 = 10049;
+    pub const ATTR_WRITE_CONFLICT: u32 = 10056;
 
     // Content (80xxx)
     pub const DIRTY_WORD: u32 = 80001;

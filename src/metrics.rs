@@ -14,6 +14,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 pub const MESSAGES_DELIVERED: &str = "roomcast_messages_delivered_total";
 pub const MESSAGES_DROPPED: &str = "roomcast_messages_dropped_total";
+pub const BROADCASTS: &str = "roomcast_broadcasts_total";
 pub const ITEMS_SHED: &str = "roomcast_items_shed_total";
 pub const SESSIONS: &str = "roomcast_sessions";
 pub const REST_REQUESTS: &str = "roomcast_rest_requests_total";

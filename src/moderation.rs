@@ -53,6 +53,10 @@ pub struct GroupPolicy {
     pub muted: HashMap<String, u64>,
     /// Account → Unix second its ban ends.
     pub banned: HashMap<String, u64>,
+    /// The group's admins (`modify_admin`), sorted.
+    pub admins: Vec<String>,
+    /// The group's `HistoryMsgBeforeJoin`; `None` follows the server.
+    pub history_before_join: Option<bool>,
 }
 
 #[derive(Default)]
@@ -97,7 +101,15 @@ impl Moderation {
         let Some(group) = store.group(sdkappid, group_id).await? else { return Ok(None) };
         let muted = store.group_mutes(sdkappid, group_id).await?.into_iter().collect();
         let banned = store.group_bans(sdkappid, group_id).await?.into_iter().collect();
-        let policy = GroupPolicy { mute_all: group.mute_all, owner: group.owner_account, muted, banned };
+        let admins = store.group_admins(sdkappid, group_id).await?;
+        let policy = GroupPolicy {
+            mute_all: group.mute_all,
+            owner: group.owner_account,
+            muted,
+            banned,
+            admins,
+            history_before_join: group.history_before_join,
+        };
         self.groups.insert((sdkappid, group_id.to_owned()), policy.clone());
         Ok(Some(policy))
     }

@@ -46,6 +46,9 @@ pub struct Joined {
     /// The room's next seq when the instance joined: where a first poll with `StartSeq` 0
     /// starts, so nothing published between the join and the first poll is lost.
     pub joined_at_seq: u64,
+    /// Where a long-poller's first poll starts: `joined_at_seq`, or the oldest history message
+    /// it is handed (below `joined_at_seq` it gets messages only, not old tips).
+    pub history_from: u64,
 }
 
 /// One SDK instance.

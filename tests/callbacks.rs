@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::receiver::{Answer, Receiver};
 use common::ws_client::{SdkClient, push_items};
-use common::{Database, SDKAPPID, TestServer, sig};
+use common::{Database, SDKAPPID, TestServer, sig, text};
 use roomcast::config::FailurePolicy;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -27,16 +27,8 @@ async fn setup(tweak: impl FnOnce(&mut roomcast::config::Config)) -> (TestServer
     (s, receiver)
 }
 
-fn text(t: &str) -> Value {
-    json!([{"MsgType": "TIMTextElem", "MsgContent": {"Text": t}}])
-}
-
 async fn member(s: &TestServer, user: &str) -> SdkClient {
-    let mut c = SdkClient::connect(&s.base(), SDKAPPID, &format!("inst-{user}"), true).await;
-    assert_eq!(c.login(user, &sig(user)).await["ErrorCode"], 0);
-    let join = c.call("group_open_http_svc.apply_join_group", json!({"GroupId": "live"})).await;
-    assert_eq!(join["ErrorCode"], 0, "{join}");
-    c
+    common::member(s, user, "live").await
 }
 
 /// Texts of the messages a member receives within `wait`.
@@ -417,4 +409,18 @@ async fn a_ban_is_reported_as_a_kicked_exit() {
     let exit = rx.wait_for("Group.CallbackAfterMemberExit", 1).await.remove(0).body;
     assert_eq!((exit["ExitType"].as_str(), exit["Operator_Account"].as_str()), (Some("Kicked"), Some("administrator")));
     assert_eq!(exit["ExitMemberList"], json!([{"Member_Account": "banned"}]));
+}
+
+#[tokio::test]
+async fn attribute_changes_are_reported() {
+    let (s, rx) = setup(|_| {}).await;
+    let state = json!([{"key": "state", "value": "live"}]);
+    s.ok("group_open_http_svc/modify_group_attr", json!({"GroupId": "live", "GroupAttr": state})).await;
+    s.ok("group_open_http_svc/clear_group_attr", json!({"GroupId": "live"})).await;
+    let changes = rx.wait_for("Group.CallbackAfterGroupAttrChanged", 2).await;
+    let modify = &changes[0].body;
+    assert_eq!((modify["GroupId"].as_str(), modify["Type"].as_str()), (Some("live"), Some("AVChatRoom")));
+    assert_eq!((modify["OptionType"].as_u64(), &modify["GroupAttr"]), (Some(2), &state));
+    assert_eq!(modify["Operator_Account"], "administrator");
+    assert_eq!((changes[1].body["OptionType"].as_u64(), &changes[1].body["GroupAttr"]), (Some(3), &json!([])));
 }

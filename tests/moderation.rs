@@ -4,19 +4,8 @@
 mod common;
 
 use common::ws_client::SdkClient;
-use common::{SDKAPPID, TestServer, sig};
-use serde_json::{Value, json};
-
-fn text(t: &str) -> Value {
-    json!([{"MsgType": "TIMTextElem", "MsgContent": {"Text": t}}])
-}
-
-async fn member(s: &TestServer, user: &str, group: &str) -> SdkClient {
-    let mut c = SdkClient::connect(&s.base(), SDKAPPID, &format!("inst-{user}"), true).await;
-    assert_eq!(c.login(user, &sig(user)).await["ErrorCode"], 0);
-    assert_eq!(c.call("group_open_http_svc.apply_join_group", json!({"GroupId": group})).await["ErrorCode"], 0);
-    c
-}
+use common::{SDKAPPID, TestServer, member, sig, text};
+use serde_json::json;
 
 async fn say(c: &mut SdkClient, group: &str, t: &str) -> u64 {
     let reply = c
@@ -201,16 +190,15 @@ async fn bans_remove_block_rejoin_persist_and_end_by_themselves(mut s: TestServe
         json!({"GroupId": "b", "Members_Account": ["bad"], "Duration": 3600, "Description": "spam"}),
     )
     .await;
-    // Both the room and the banned member are told; the banned member then receives nothing.
+    // Both the room and the banned member see the ban tip (OpType 10); the banned member also
+    // gets the system notice (OpType 21) on which the SDK leaves the room, then nothing more.
     for c in [&mut watcher, &mut bad] {
-        let tip = loop {
-            let frame = c.push(std::time::Duration::from_secs(5)).await.expect("the kicked tip arrives");
-            if let Some(tip) = common::ws_client::push_items(&frame).into_iter().find(|i| i["MsgBody"]["OpType"] == 3) {
-                break tip;
-            }
-        };
+        let tip = c.pushed_item(|i| i["Event"] == 4 && i["MsgBody"]["OpType"] == 10).await;
         assert_eq!(tip["MsgBody"]["List_Account"], json!(["bad"]));
     }
+    let notice = bad.pushed_item(|i| i["Event"] == 5).await;
+    assert_eq!(notice["MsgBody"]["OpType"], 21);
+    assert_eq!(notice["GroupId"], "b");
     assert_eq!(s.ok("group_open_http_svc/get_online_member_num", json!({"GroupId": "b"})).await["OnlineMemberNum"], 1);
     s.ok("group_open_http_svc/send_group_msg", json!({"GroupId": "b", "Random": 1, "MsgBody": text("not for bad")}))
         .await;

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use common::receiver::{Answer, Received, Receiver};
 use common::sdk_driver::{GROUP, Scenario, Sdk};
-use common::{Database, SDKAPPID, TestServer};
+use common::{Database, SDKAPPID, TestServer, text};
 use roomcast::auth::ticket::tiny_id;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -33,10 +33,6 @@ const AFTER_JOIN: &str = "Group.CallbackAfterNewMemberJoin";
 const BEFORE_SEND: &str = "Group.CallbackBeforeSendMsg";
 const AFTER_SEND: &str = "Group.CallbackAfterSendMsg";
 const AFTER_EXIT: &str = "Group.CallbackAfterMemberExit";
-
-fn text(t: &str) -> Value {
-    json!([{"MsgType": "TIMTextElem", "MsgContent": {"Text": t}}])
-}
 
 /// Waits (at most 10 s) until `count` callbacks of `command` whose body satisfies `pred` have
 /// arrived, and returns them in arrival order.

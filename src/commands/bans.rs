@@ -53,7 +53,7 @@ pub(super) async fn ban(call: Call<'_>) -> ImResult<Reply> {
     let operator = call.principal.user_id().unwrap_or_default();
     if let Some(room) = ctx.rooms.get(app, &req.group_id) {
         for account in &req.accounts {
-            let removed = room.kick_user(account, operator);
+            let removed = room.ban_user(account, operator);
             let mut left = Vec::new();
             for (id, member) in removed {
                 if let Some(instance) = ctx.presence.get(app, &id) {
@@ -94,6 +94,11 @@ pub(super) async fn unban(call: Call<'_>) -> ImResult<Reply> {
             p.banned.remove(account);
         }
     });
+    if let Some(room) = ctx.rooms.get(app, &req.group_id) {
+        // OpType 11: the SDK's GRP_TIP_UNBAN_AVCHATROOM_MEMBER.
+        let operator = call.principal.user_id().unwrap_or_default();
+        room.tip(json!({"OpType": 11, "Operator_Account": operator, "List_Account": req.accounts}));
+    }
     Ok(Reply::new())
 }
 

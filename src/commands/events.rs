@@ -22,6 +22,7 @@ pub const AFTER_MEMBER_EXIT: &str = "Group.CallbackAfterMemberExit";
 pub const AFTER_CREATE_GROUP: &str = "Group.CallbackAfterCreateGroup";
 pub const AFTER_GROUP_DESTROYED: &str = "Group.CallbackAfterGroupDestroyed";
 pub const AFTER_GROUP_INFO_CHANGED: &str = "Group.CallbackAfterGroupInfoChanged";
+pub const AFTER_GROUP_ATTR_CHANGED: &str = "Group.CallbackAfterGroupAttrChanged";
 pub const STATE_CHANGE: &str = "State.StateChange";
 
 /// Why members left a room, as `ExitType` says it.
@@ -143,5 +144,29 @@ pub fn state_changed(ctx: &Context, origin: &Origin, user: &str, action: &str, r
         origin,
         STATE_CHANGE,
         json!({"Info": {"Action": action, "To_Account": user, "Reason": reason}, "KickedDevice": []}),
+    );
+}
+
+/// `Group.CallbackAfterGroupAttrChanged`: `option` is 1 set (replace all), 2 modify, 3 clear,
+/// 4 delete; `given` are the keys (and values) the write named.
+pub fn group_attributes_changed(
+    ctx: &Context,
+    origin: &Origin,
+    group_id: &str,
+    operator: &str,
+    option: u32,
+    given: &[super::attributes::Attribute],
+) {
+    let attrs: Vec<Value> = given.iter().map(|a| json!({"key": a.key, "value": a.value})).collect();
+    ctx.webhooks.after(
+        origin,
+        AFTER_GROUP_ATTR_CHANGED,
+        json!({
+            "GroupId": group_id,
+            "Type": AVCHATROOM,
+            "Operator_Account": operator,
+            "OptionType": option,
+            "GroupAttr": attrs,
+        }),
     );
 }

@@ -46,6 +46,9 @@ struct BaseInfo {
     apply_join_option: Option<String>,
     #[serde(rename = "AppDefinedData", default)]
     app_defined_data: Vec<KeyValue>,
+    /// "On": joiners are handed recent messages (Tencent offers this for other group types).
+    #[serde(rename = "HistoryMsgBeforeJoin")]
+    history_before_join: Option<String>,
 }
 
 impl BaseInfo {
@@ -60,6 +63,9 @@ impl BaseInfo {
             if let Some(v) = value {
                 validate::max_bytes(field, v, limit, code::GROUP_BAD_PARAM)?;
             }
+        }
+        if let Some(history) = &self.history_before_join {
+            parse_on_off("HistoryMsgBeforeJoin", history)?;
         }
         if let Some(option) = &self.apply_join_option {
             if !APPLY_JOIN_OPTIONS.contains(&option.as_str()) {
@@ -97,6 +103,9 @@ impl BaseInfo {
             if let Some(v) = value {
                 *slot = v;
             }
+        }
+        if let Some(history) = &self.history_before_join {
+            group.history_before_join = Some(parse_on_off("HistoryMsgBeforeJoin", history)?);
         }
         for KeyValue { key, value } in self.app_defined_data {
             let existing = group.app_defined_data.iter().position(|(k, _)| *k == key);
@@ -214,6 +223,7 @@ pub(super) async fn create(call: Call<'_>) -> ImResult<Reply> {
         info_seq: 0,
         last_info_time: now,
         app_defined_data: Vec::new(),
+        history_before_join: None,
     };
     req.base.apply_to(&mut group)?;
     // Generated ids are retried on the (unlikely) collision; custom ids report it.
@@ -253,6 +263,7 @@ pub(super) async fn destroy(call: Call<'_>) -> ImResult<Reply> {
     }
     // Members get the "dismissed" notice and the room is gone.
     call.ctx.moderation.forget_group(call.sdkappid(), &req.group_id);
+    call.ctx.attributes.forget(call.sdkappid(), &req.group_id);
     let members = call.ctx.rooms.destroy(call.sdkappid(), &req.group_id, call.principal.user_id().unwrap_or_default());
     events::group_destroyed(call.ctx, call.origin, &group, &members);
     Ok(Reply::new())
@@ -305,8 +316,38 @@ pub(super) async fn modify_base_info(call: Call<'_>) -> ImResult<Reply> {
     group.info_seq += 1;
     group.last_info_time = call.ctx.now();
     store.update_group(&group).await.map_err(|e| call.internal(e))?;
-    call.ctx.moderation.update_group(call.sdkappid(), &group.group_id, |p| p.mute_all = group.mute_all);
+    call.ctx.moderation.update_group(call.sdkappid(), &group.group_id, |p| {
+        p.mute_all = group.mute_all;
+        p.history_before_join = group.history_before_join;
+    });
     let operator = req.from_account.as_deref().or(call.principal.user_id()).unwrap_or_default();
     events::group_info_changed(call.ctx, call.origin, operator, &before, &group);
+    if let Some(room) = call.ctx.rooms.get(call.sdkappid(), &group.group_id) {
+        let changes = profile_changes(&before, &group);
+        if !changes.is_empty() {
+            room.tip(json!({"OpType": 6, "Operator_Account": operator, "MsgGroupNewInfo": changes}));
+        }
+    }
     Ok(Reply::new())
+}
+
+/// The changed group fields as the SDK reads them in a group-profile tip (OpType 6): it turns
+/// `ShutupAll: 1` into `newGroupProfile.muteAllMembers: true`.
+fn profile_changes(before: &GroupRecord, after: &GroupRecord) -> serde_json::Map<String, Value> {
+    let mut changes = serde_json::Map::new();
+    let texts = [
+        ("GroupName", &before.name, &after.name),
+        ("GroupIntroduction", &before.introduction, &after.introduction),
+        ("GroupNotification", &before.notification, &after.notification),
+        ("GroupFaceUrl", &before.face_url, &after.face_url),
+    ];
+    for (key, old, new) in texts {
+        if old != new {
+            changes.insert(key.into(), json!(new));
+        }
+    }
+    if before.mute_all != after.mute_all {
+        changes.insert("ShutupAll".into(), json!(u32::from(after.mute_all)));
+    }
+    changes
 }

@@ -13,7 +13,8 @@ use super::profile::{TAG_IMAGE, TAG_NICK};
 use super::{Call, Reply, reply};
 use crate::error::{ImError, ImResult, code};
 use crate::presence::{Instance, Joined};
-use crate::room::{Member, Room};
+use crate::room::item::ItemKind;
+use crate::room::{Member, PushItem, Room};
 use crate::store::GroupRecord;
 use crate::webhook::Verdict;
 
@@ -73,6 +74,28 @@ impl Call<'_> {
     }
 }
 
+/// Items as a JSON array for an answer's `RspMsgList`.
+fn items_json(items: &[Arc<PushItem>]) -> Value {
+    Value::Array(items.iter().filter_map(|i| serde_json::from_slice(&i.json).ok()).collect())
+}
+
+impl Call<'_> {
+    /// Whether joiners of the group get history: the group's setting, else the server's.
+    async fn history_on(&self, group_id: &str) -> ImResult<bool> {
+        let group = self.group_policy(group_id).await?.history_before_join;
+        Ok(group.unwrap_or(self.ctx.history.on_by_default))
+    }
+}
+
+/// The recent messages a joiner is handed: at most `room.history_messages`, from the last 24
+/// hours, oldest first, all older than `before_seq`.
+fn history(ctx: &super::Context, room: &Room, before_seq: u64) -> Vec<Arc<PushItem>> {
+    room.history(ctx.history.messages, ctx.now().saturating_sub(HISTORY_MAX_AGE_SECS), before_seq)
+}
+
+/// History on join reaches back this far at most.
+const HISTORY_MAX_AGE_SECS: u64 = 24 * 3600;
+
 /// `apply_join_group`: logged-in members get pushes; anonymous ones (the `noauth` service, or
 /// guests) long-poll with a `LongPollingKey`.
 pub(super) async fn join(call: Call<'_>, anonymous: bool) -> ImResult<Reply> {
@@ -97,20 +120,33 @@ pub(super) async fn join(call: Call<'_>, anonymous: bool) -> ImResult<Reply> {
         Some(user) => call.nick_and_avatar(user).await?,
         None => Default::default(),
     };
+    // Decided before joining: nothing may fail between the join and recording it below. A
+    // rejoin (same SDK instance) gets no history: it has seen those messages.
+    let history_on = !rejoin && call.history_on(&req.group_id).await?;
     let member =
         Member { user_id, nick, avatar, outbox: (!polls).then(|| instance.outbox.clone()), joined_at_ms: unix_ms() };
     let Some(joined_at_seq) = room.join(instance.id.clone(), member) else {
         return Err(group_not_found(&req.group_id));
     };
+    let history = if history_on { history(call.ctx, &room, joined_at_seq) } else { Vec::new() };
     if let (Some(user), false) = (call.principal.user_id(), rejoin) {
         events::member_joined(call.ctx, call.origin, &req.group_id, user);
     }
     let poll_key = polls.then(|| format!("{:032x}", rand::rng().random::<u128>()));
-    instance.add_joined(&req.group_id, Joined { room: room.clone(), poll_key: poll_key.clone(), joined_at_seq });
+    // Long-pollers get their history from their first poll (the SDK ignores RspMsgList in an
+    // anonymous join answer); push members get it in the answer.
+    let history_from = match (&poll_key, history.first()) {
+        (Some(_), Some(oldest)) => oldest.seq,
+        _ => joined_at_seq,
+    };
+    let joined = Joined { room: room.clone(), poll_key: poll_key.clone(), joined_at_seq, history_from };
+    instance.add_joined(&req.group_id, joined);
     let mut out = reply([("JoinedStatus", json!("JoinedSuccess")), ("HugeGroupFlag", json!(1))]);
     if let Some(key) = poll_key {
         out.insert("LongPollingKey".into(), json!(key));
-        out.insert("NextSeq".into(), json!(joined_at_seq));
+        out.insert("NextSeq".into(), json!(history_from));
+    } else if !history.is_empty() {
+        out.insert("RspMsgList".into(), items_json(&history));
     }
     Ok(out)
 }
@@ -150,8 +186,18 @@ pub(super) async fn self_member_info(call: Call<'_>) -> ImResult<Reply> {
         };
         let room = call.ctx.rooms.get(call.sdkappid(), id);
         let me = room.as_ref().zip(call.instance).and_then(|(r, i)| r.member(&i.id));
-        let role = if group.owner_account.is_some() && group.owner_account.as_deref() == call.principal.user_id() {
+        let admins = match call.group_policy(id).await {
+            Ok(policy) => policy.admins,
+            Err(e) => {
+                infos.push(json!({"GroupId": id, "ErrorCode": e.code, "ErrorInfo": e.info}));
+                continue;
+            }
+        };
+        let me_user = call.principal.user_id();
+        let role = if group.owner_account.is_some() && group.owner_account.as_deref() == me_user {
             "Owner"
+        } else if me_user.is_some_and(|u| admins.iter().any(|a| a == u)) {
+            "Admin"
         } else {
             "Member"
         };
@@ -165,6 +211,8 @@ pub(super) async fn self_member_info(call: Call<'_>) -> ImResult<Reply> {
             "NextMsgSeq": room.as_ref().map_or(1, |r| r.next_seq()),
             "ApplyJoinOption": group.apply_join_option,
             "MuteAllMember": if group.mute_all { "On" } else { "Off" },
+            // The name the SDK reads for getGroupProfile's muteAllMembers.
+            "ShutUpAllMember": if group.mute_all { "On" } else { "Off" },
             "SelfInfo": {
                 "Role": role,
                 "JoinTime": me.map_or(0, |m| m.joined_at_ms / 1000),
@@ -207,7 +255,7 @@ pub(super) async fn long_poll(call: Call<'_>) -> ImResult<Reply> {
         .ok_or_else(|| ImError::new(code::GROUP_NOT_FOUND, "unknown LongPollingKey: join the group again"))?;
     let hold = Duration::from_secs(req.hold_time).min(LONG_POLL_HOLD);
     // The SDK's first poll says StartSeq 0 whatever the join answered: start at the join.
-    let start_seq = if req.start_seq == 0 { joined.joined_at_seq } else { req.start_seq };
+    let start_seq = if req.start_seq == 0 { joined.history_from } else { req.start_seq };
     let deadline = tokio::time::Instant::now() + hold;
     let mut seq_watch = joined.room.watch_seq();
     let poll = loop {
@@ -221,8 +269,10 @@ pub(super) async fn long_poll(call: Call<'_>) -> ImResult<Reply> {
             _ = tokio::time::sleep_until(deadline) => break poll,
         }
     };
-    let items: Vec<Value> = poll.items.iter().filter_map(|i| serde_json::from_slice(&i.json).ok()).collect();
-    Ok(reply([("Key", json!(req.key)), ("NextSeq", json!(poll.next_seq)), ("RspMsgList", Value::Array(items))]))
+    // Before the join, only the history messages: not the tips and notices between them.
+    let mut items = poll.items;
+    items.retain(|i| i.seq >= joined.joined_at_seq || i.kind == ItemKind::Message);
+    Ok(reply([("Key", json!(req.key)), ("NextSeq", json!(poll.next_seq)), ("RspMsgList", items_json(&items))]))
 }
 
 #[derive(Deserialize)]

@@ -7,7 +7,10 @@
 //! fields; the transport wraps them in its envelope.
 
 mod account;
+mod admins;
+mod attributes;
 mod bans;
+mod broadcast;
 pub mod events;
 mod group;
 mod group_info;
@@ -44,6 +47,16 @@ pub struct Context {
     pub tickets: TicketAuthority,
     pub webhooks: Arc<Webhooks>,
     pub moderation: Moderation,
+    pub history: HistorySettings,
+    pub broadcasts: broadcast::Broadcasts,
+    pub attributes: attributes::AttributeCache,
+}
+
+/// What joiners are handed of a room's past (server-wide defaults).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HistorySettings {
+    pub on_by_default: bool,
+    pub messages: usize,
 }
 
 /// Who sent a command, and from which SDK instance (gateway requests only).
@@ -107,6 +120,14 @@ pub enum Command {
     BanGroupMember,
     UnbanGroupMember,
     GetGroupBanMember,
+    ModifyAdmin,
+    GetAdminList,
+    SendBroadcastMsg,
+    GetGroupAttr,
+    ModifyGroupAttr,
+    SetGroupAttr,
+    DeleteGroupAttr,
+    ClearGroupAttr,
 }
 
 /// The error codes a service uses for a bad body, bad parameters and its own faults.
@@ -177,6 +198,14 @@ impl Command {
             ("group_open_http_svc", "ban_group_member") => BanGroupMember,
             ("group_open_http_svc", "unban_group_member") => UnbanGroupMember,
             ("group_open_http_svc", "get_group_ban_member") => GetGroupBanMember,
+            ("group_open_http_svc", "send_broadcast_msg") => SendBroadcastMsg,
+            ("group_open_attr_http_svc" | "group_open_http_svc", "get_group_attr") => GetGroupAttr,
+            ("group_open_http_svc", "modify_group_attr") => ModifyGroupAttr,
+            ("group_open_http_svc", "set_group_attr") => SetGroupAttr,
+            ("group_open_http_svc", "delete_group_attr") => DeleteGroupAttr,
+            ("group_open_http_svc", "clear_group_attr") => ClearGroupAttr,
+            ("group_open_avchatroom_http_svc", "modify_admin") => ModifyAdmin,
+            ("group_open_avchatroom_http_svc", "get_admin_list") => GetAdminList,
             ("openim_dirty_words", "get") => DirtyWordsGet,
             ("openim_dirty_words", "add") => DirtyWordsAdd,
             ("openim_dirty_words", "delete") => DirtyWordsDelete,
@@ -211,6 +240,11 @@ impl Command {
                     | GetOnlineMemberNum
                     | SendGroupMsg
                     | LongPollGetMsg
+                    | GetGroupAttr
+                    | ModifyGroupAttr
+                    | SetGroupAttr
+                    | DeleteGroupAttr
+                    | ClearGroupAttr
             ),
             Principal::Guest { .. } => matches!(self, ApplyJoinGroupAnonymous | GetOnlineMemberNum | LongPollGetMsg),
         }
@@ -277,6 +311,14 @@ pub async fn dispatch(ctx: &Context, caller: &Caller, service: &str, command: &s
         Command::BanGroupMember => bans::ban(call).await,
         Command::UnbanGroupMember => bans::unban(call).await,
         Command::GetGroupBanMember => bans::list(call).await,
+        Command::GetGroupAttr => attributes::get(call).await,
+        Command::ModifyGroupAttr => attributes::modify(call).await,
+        Command::SetGroupAttr => attributes::set(call).await,
+        Command::DeleteGroupAttr => attributes::delete(call).await,
+        Command::ClearGroupAttr => attributes::clear(call).await,
+        Command::SendBroadcastMsg => broadcast::send_broadcast_msg(call).await,
+        Command::ModifyAdmin => admins::modify_admin(call).await,
+        Command::GetAdminList => admins::get_admin_list(call).await,
         Command::DirtyWordsGet => moderation::dirty_words_get(call).await,
         Command::DirtyWordsAdd => moderation::dirty_words_change(call, true).await,
         Command::DirtyWordsDelete => moderation::dirty_words_change(call, false).await,

@@ -68,6 +68,16 @@ pub(super) async fn forbid_send_msg(call: Call<'_>) -> ImResult<Reply> {
             };
         }
     });
+    if let Some(room) = ctx.rooms.get(app, &req.group_id) {
+        // A member-profile tip (OpType 7): the SDK hands pages memberList[{userID, muteTime}],
+        // muteTime in seconds and 0 for unmuted, so they can disable the input box.
+        let seconds = req.mute_time.min(FOREVER);
+        let members: Vec<Value> =
+            req.accounts.iter().map(|a| json!({"User_Account": a, "ShutupTime": seconds})).collect();
+        let operator = call.principal.user_id().unwrap_or_default();
+        room.tip(json!({"OpType": 7, "Operator_Account": operator, "List_Account": req.accounts,
+            "MsgMemberExtraInfo": members}));
+    }
     Ok(Reply::new())
 }
 
@@ -195,7 +205,7 @@ pub(super) async fn check_not_muted(call: &Call<'_>, group_id: &str, sender: &st
         return muted("muted in this group");
     }
     let app_admin = ctx.apps.get(app).is_some_and(|a| a.admins.iter().any(|x| x == sender));
-    let exempt = app_admin || policy.owner.as_deref() == Some(sender);
+    let exempt = app_admin || policy.owner.as_deref() == Some(sender) || policy.admins.iter().any(|a| a == sender);
     if policy.mute_all && !exempt {
         return muted("the whole group is muted");
     }

@@ -43,6 +43,8 @@ pub enum ItemKind {
     Message,
     Tip,
     Notice,
+    /// Group data changes the SDK applies itself (Event 6): group attributes.
+    Change,
 }
 
 impl ItemKind {
@@ -51,6 +53,7 @@ impl ItemKind {
             ItemKind::Message => 3,
             ItemKind::Tip => 4,
             ItemKind::Notice => 5,
+            ItemKind::Change => 6,
         }
     }
 
@@ -58,7 +61,7 @@ impl ItemKind {
     pub fn array_key(self) -> &'static str {
         match self {
             ItemKind::Message => "GroupMsgArray",
-            ItemKind::Tip | ItemKind::Notice => "GroupTips",
+            ItemKind::Tip | ItemKind::Notice | ItemKind::Change => "GroupTips",
         }
     }
 }
@@ -118,7 +121,7 @@ pub fn message_json(group_id: &str, seq: u64, time: u64, m: &MessageDraft) -> Va
     })
 }
 
-/// A tip (Event 4) or system notice (Event 5) item.
+/// A tip (Event 4), system notice (Event 5) or change (Event 6) item.
 pub fn event_json(group_id: &str, seq: u64, time: u64, random: u32, e: &EventDraft) -> Value {
     json!({
         "Event": e.kind.event(),

@@ -49,6 +49,11 @@ impl Rooms {
             .clone()
     }
 
+    /// Every loaded room of an app.
+    pub fn of_app(&self, sdkappid: u64) -> Vec<Arc<Room>> {
+        self.rooms.iter().filter(|e| e.key().0 == sdkappid).map(|e| e.value().clone()).collect()
+    }
+
     /// Dismisses a loaded room and forgets it; returns who was in it.
     pub fn destroy(&self, sdkappid: u64, group_id: &str, operator: &str) -> Vec<Member> {
         match self.rooms.remove(&(sdkappid, group_id.to_owned())) {

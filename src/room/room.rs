@@ -229,25 +229,6 @@ impl Room {
         Some(member)
     }
 
-    /// Removes every instance of `user` after telling the room (OpType 3, kicked), so the
-    /// removed member sees it too. Returns the removed instances.
-    pub fn kick_user(&self, user: &str, operator: &str) -> Vec<(Arc<str>, Member)> {
-        let mut state = self.lock();
-        let ids: Vec<Arc<str>> = state
-            .members
-            .iter()
-            .filter(|(_, m)| m.user_id.as_deref() == Some(user))
-            .map(|(id, _)| id.clone())
-            .collect();
-        if ids.is_empty() || state.destroyed {
-            return Vec::new();
-        }
-        let online = state.members.len() - ids.len();
-        let body = json!({"OpType": 3, "Operator_Account": operator, "List_Account": [user], "OnlineInf": {"Num": online, "ET": 60}});
-        self.publish_event(&mut state, ItemKind::Tip, body);
-        ids.into_iter().filter_map(|id| state.members.remove(&id).map(|m| (id, m))).collect()
-    }
-
     pub fn member(&self, instance: &str) -> Option<Member> {
         self.lock().members.get(instance).cloned()
     }
@@ -353,30 +334,6 @@ impl Room {
         seq
     }
 
-    /// A system notice (Event 5, OpType 255) to every member.
-    pub fn notify(&self, operator: &str, text: &str) -> Option<u64> {
-        let mut state = self.lock();
-        if state.destroyed {
-            return None;
-        }
-        let body = json!({"OpType": 255, "Operator_Account": operator, "UserDefinedField": text});
-        Some(self.publish_event(&mut state, ItemKind::Notice, body))
-    }
-
-    /// Dismisses the room: a notice (OpType 5) to everyone, then nobody is a member.
-    pub fn destroy(&self, operator: &str) -> Vec<Member> {
-        let mut state = self.lock();
-        if state.destroyed {
-            return Vec::new();
-        }
-        self.publish_event(&mut state, ItemKind::Notice, json!({"OpType": 5, "Operator_Account": operator}));
-        state.destroyed = true;
-        for pending in state.pending.drain(..) {
-            let _ = pending.reply.send(SendOutcome::Gone);
-        }
-        state.members.drain().map(|(_, m)| m).collect()
-    }
-
     pub fn is_destroyed(&self) -> bool {
         self.lock().destroyed
     }
@@ -394,6 +351,9 @@ impl Room {
         self.next_seq_tx.subscribe()
     }
 }
+
+#[path = "room_events.rs"]
+mod events;
 
 #[cfg(test)]
 #[path = "room_tests.rs"]

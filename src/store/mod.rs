@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use moderation::{GlobalMute, ModerationStore};
+pub use moderation::{GlobalMute, ModerationStore, StoredAttributes};
 pub use sql::SqlStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +58,8 @@ pub struct GroupRecord {
     pub last_info_time: u64,
     /// Group custom fields (`AppDefinedData`) in insertion order.
     pub app_defined_data: Vec<(String, String)>,
+    /// Whether joiners get recent messages (`HistoryMsgBeforeJoin`); `None` follows the server.
+    pub history_before_join: Option<bool>,
 }
 
 /// One page of an app's groups, oldest first.

@@ -1,4 +1,5 @@
-//! Durable moderation state: member mutes per group, app-wide mutes, dirty words.
+//! Durable moderation and room state: member mutes per group, app-wide mutes, bans, dirty
+//! words, AVChatRoom admins and group attributes.
 
 use async_trait::async_trait;
 use sqlx::Row;
@@ -12,6 +13,13 @@ use super::{SqlStore, StoreResult};
 pub struct GlobalMute {
     pub c2c_until: u64,
     pub group_until: u64,
+}
+
+/// A group's attributes as stored: (key, value, per-key seq) and the main seq of the set.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StoredAttributes {
+    pub main_seq: u64,
+    pub entries: Vec<(String, String, u64)>,
 }
 
 #[async_trait]
@@ -35,6 +43,21 @@ pub trait ModerationStore {
     /// Every ban recorded for a group, expired ones included, as (account, until).
     async fn group_bans(&self, sdkappid: u64, group_id: &str) -> StoreResult<Vec<(String, u64)>>;
     async fn dirty_words(&self, sdkappid: u64) -> StoreResult<Vec<String>>;
+    /// Makes `user_id` an admin of the group (`admin`) or not.
+    /// False when the group is gone.
+    async fn set_group_admin(&self, sdkappid: u64, group_id: &str, user_id: &str, admin: bool) -> StoreResult<bool>;
+    /// A group's admins, sorted.
+    async fn group_admins(&self, sdkappid: u64, group_id: &str) -> StoreResult<Vec<String>>;
+    /// Replaces a group's whole attribute set and its main sequence number.
+    /// False when the group is gone.
+    async fn replace_group_attributes(
+        &self,
+        sdkappid: u64,
+        group_id: &str,
+        set: &StoredAttributes,
+    ) -> StoreResult<bool>;
+    /// A group's attributes, sorted by key, and its main sequence number.
+    async fn group_attributes(&self, sdkappid: u64, group_id: &str) -> StoreResult<StoredAttributes>;
     async fn add_dirty_words(&self, sdkappid: u64, words: &[String]) -> StoreResult<()>;
     async fn delete_dirty_words(&self, sdkappid: u64, words: &[String]) -> StoreResult<()>;
 }
@@ -182,4 +205,102 @@ impl ModerationStore for SqlStore {
         tx.commit().await?;
         Ok(())
     }
+
+    async fn set_group_admin(&self, sdkappid: u64, group_id: &str, user_id: &str, admin: bool) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        if !lock_group(&mut tx, sdkappid, group_id).await? {
+            return Ok(false);
+        }
+        let sql = if admin {
+            "INSERT INTO group_admins (sdkappid, group_id, user_id) VALUES ($1, $2, $3) \
+             ON CONFLICT (sdkappid, group_id, user_id) DO NOTHING"
+        } else {
+            "DELETE FROM group_admins WHERE sdkappid = $1 AND group_id = $2 AND user_id = $3"
+        };
+        sqlx::query(sql).bind(db(sdkappid)).bind(group_id).bind(user_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn group_admins(&self, sdkappid: u64, group_id: &str) -> StoreResult<Vec<String>> {
+        let rows =
+            sqlx::query("SELECT user_id FROM group_admins WHERE sdkappid = $1 AND group_id = $2 ORDER BY user_id")
+                .bind(db(sdkappid))
+                .bind(group_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.iter().map(|r| r.try_get("user_id")).collect::<Result<_, _>>()?)
+    }
+
+    async fn replace_group_attributes(
+        &self,
+        sdkappid: u64,
+        group_id: &str,
+        set: &StoredAttributes,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        // First, so the group's row is locked (a concurrent destroy_group waits) or found gone.
+        let found = sqlx::query("UPDATE chat_groups SET attr_main_seq = $3 WHERE sdkappid = $1 AND group_id = $2")
+            .bind(db(sdkappid))
+            .bind(group_id)
+            .bind(db(set.main_seq))
+            .execute(&mut *tx)
+            .await?;
+        if found.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM group_attributes WHERE sdkappid = $1 AND group_id = $2")
+            .bind(db(sdkappid))
+            .bind(group_id)
+            .execute(&mut *tx)
+            .await?;
+        for (key, value, seq) in &set.entries {
+            sqlx::query(
+                "INSERT INTO group_attributes (sdkappid, group_id, attr_key, attr_value, attr_seq) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(db(sdkappid))
+            .bind(group_id)
+            .bind(key)
+            .bind(value)
+            .bind(db(*seq))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn group_attributes(&self, sdkappid: u64, group_id: &str) -> StoreResult<StoredAttributes> {
+        let rows = sqlx::query(
+            "SELECT attr_key, attr_value, attr_seq FROM group_attributes WHERE sdkappid = $1 AND group_id = $2 \
+             ORDER BY attr_key",
+        )
+        .bind(db(sdkappid))
+        .bind(group_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let entries = rows
+            .iter()
+            .map(|r| Ok((r.try_get("attr_key")?, r.try_get("attr_value")?, get_u64(r, "attr_seq")?)))
+            .collect::<StoreResult<_>>()?;
+        let main = sqlx::query("SELECT attr_main_seq FROM chat_groups WHERE sdkappid = $1 AND group_id = $2")
+            .bind(db(sdkappid))
+            .bind(group_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let main_seq = main.as_ref().map(|r| get_u64(r, "attr_main_seq")).transpose()?.unwrap_or(0);
+        Ok(StoredAttributes { main_seq, entries })
+    }
+}
+
+/// Locks the group's row for the transaction, so a concurrent destroy_group waits (or has won
+/// and this finds nothing); false when the group does not exist.
+async fn lock_group(tx: &mut sqlx::Transaction<'_, sqlx::Any>, sdkappid: u64, group_id: &str) -> StoreResult<bool> {
+    let touched = sqlx::query("UPDATE chat_groups SET info_seq = info_seq WHERE sdkappid = $1 AND group_id = $2")
+        .bind(db(sdkappid))
+        .bind(group_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(touched.rows_affected() == 1)
 }

@@ -35,7 +35,7 @@ fn placeholders(from: usize, count: usize) -> String {
 }
 
 const GROUP_COLUMNS: &str = "sdkappid, group_id, group_type, name, introduction, notification, face_url, \
-     owner_account, apply_join_option, mute_all, create_time, info_seq, last_info_time, app_defined_data";
+     owner_account, apply_join_option, mute_all, create_time, info_seq, last_info_time, app_defined_data, history_before_join";
 
 fn group_from_row(row: &AnyRow) -> StoreResult<GroupRecord> {
     let data: String = row.try_get("app_defined_data")?;
@@ -55,6 +55,7 @@ fn group_from_row(row: &AnyRow) -> StoreResult<GroupRecord> {
         last_info_time: get_u64(row, "last_info_time")?,
         app_defined_data: serde_json::from_str(&data)
             .map_err(|e| StoreError::Corrupt(format!("app_defined_data: {e}")))?,
+        history_before_join: row.try_get::<Option<i64>, _>("history_before_join")?.map(|v| v != 0),
     })
 }
 
@@ -190,7 +191,7 @@ impl Store for SqlStore {
     async fn insert_group(&self, g: &GroupRecord) -> StoreResult<bool> {
         let sql = format!(
             "INSERT INTO chat_groups ({GROUP_COLUMNS}) VALUES ({}) ON CONFLICT (sdkappid, group_id) DO NOTHING",
-            placeholders(1, 14)
+            placeholders(1, 15)
         );
         let done = sqlx::query(&sql)
             .bind(db(g.sdkappid))
@@ -207,6 +208,7 @@ impl Store for SqlStore {
             .bind(db(g.info_seq))
             .bind(db(g.last_info_time))
             .bind(defined_data_json(g))
+            .bind(g.history_before_join.map(i64::from))
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
@@ -221,8 +223,8 @@ impl Store for SqlStore {
     async fn update_group(&self, g: &GroupRecord) -> StoreResult<()> {
         sqlx::query(
             "UPDATE chat_groups SET name = $3, introduction = $4, notification = $5, face_url = $6, owner_account = $7, \
-             apply_join_option = $8, mute_all = $9, info_seq = $10, last_info_time = $11, app_defined_data = $12 \
-             WHERE sdkappid = $1 AND group_id = $2",
+             apply_join_option = $8, mute_all = $9, info_seq = $10, last_info_time = $11, app_defined_data = $12, \
+             history_before_join = $13 WHERE sdkappid = $1 AND group_id = $2",
         )
         .bind(db(g.sdkappid))
         .bind(&g.group_id)
@@ -236,6 +238,7 @@ impl Store for SqlStore {
         .bind(db(g.info_seq))
         .bind(db(g.last_info_time))
         .bind(defined_data_json(g))
+        .bind(g.history_before_join.map(i64::from))
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -249,7 +252,7 @@ impl Store for SqlStore {
             .execute(&mut *tx)
             .await?;
         // Per-group moderation state goes with the group, so a re-created id starts clean.
-        for table in ["group_mutes", "group_bans"] {
+        for table in ["group_mutes", "group_bans", "group_admins", "group_attributes"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE sdkappid = $1 AND group_id = $2"))
                 .bind(db(sdkappid))
                 .bind(group_id)

@@ -26,6 +26,22 @@ pub fn sig(user: &str) -> String {
     usersig::issue(SDKAPPID, SECRET, user, 86_400, now())
 }
 
+/// A `MsgBody` holding one text element.
+pub fn text(t: &str) -> Value {
+    serde_json::json!([{"MsgType": "TIMTextElem", "MsgContent": {"Text": t}}])
+}
+
+/// `user` logged in over the SDK protocol (instance `inst-<user>-<group>`, binary frames) and
+/// joined to `group`.
+pub async fn member(s: &TestServer, user: &str, group: &str) -> ws_client::SdkClient {
+    let instance = format!("inst-{user}-{group}");
+    let mut c = ws_client::SdkClient::connect(&s.base(), SDKAPPID, &instance, true).await;
+    assert_eq!(c.login(user, &sig(user)).await["ErrorCode"], 0);
+    let join = c.call("group_open_http_svc.apply_join_group", serde_json::json!({"GroupId": group})).await;
+    assert_eq!(join["ErrorCode"], 0, "{join}");
+    c
+}
+
 /// Where a test server keeps its data; kept alive for restarts.
 pub enum Database {
     Sqlite(tempfile::TempDir),

@@ -18,6 +18,8 @@ pub struct SdkClient {
     pub identifier: String,
     pub usersig: String,
     pub pushes: VecDeque<Value>,
+    /// Items of push frames not yet looked at by `pushed_item`.
+    items: VecDeque<Value>,
     /// How many server frames came as `COMP` + gzip.
     pub compressed_frames: usize,
     binary: bool,
@@ -57,6 +59,7 @@ impl SdkClient {
             identifier: String::new(),
             usersig: String::new(),
             pushes: VecDeque::new(),
+            items: VecDeque::new(),
             compressed_frames: 0,
             binary,
         }
@@ -99,6 +102,21 @@ impl SdkClient {
             return Some(p);
         }
         self.next_frame(wait).await
+    }
+
+    /// The next pushed item that matches `wanted`, skipping the items before it; panics after 5 s.
+    pub async fn pushed_item(&mut self, wanted: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            while let Some(item) = self.items.pop_front() {
+                if wanted(&item) {
+                    return item;
+                }
+            }
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let frame = self.push(left).await.expect("expected a push before the deadline");
+            self.items.extend(push_items(&frame));
+        }
     }
 
     /// Logs in with a UserSig; keeps the ticket for later requests.

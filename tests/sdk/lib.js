@@ -145,6 +145,8 @@ function summarizeMessage(m) {
       groupID: m.payload.groupProfile && m.payload.groupProfile.groupID,
       operatorNick: m.payload.operatorInfo && m.payload.operatorInfo.nick,
       operatorAvatar: m.payload.operatorInfo && m.payload.operatorInfo.avatar,
+      memberList: m.payload.memberList && m.payload.memberList.map((x) => ({ userID: x.userID, muteTime: x.muteTime })),
+      newGroupProfile: m.payload.newGroupProfile,
     },
   };
 }
@@ -177,6 +179,7 @@ class Client {
       MESSAGE_RECEIVED: (e) => (e.data || []).map(summarizeMessage),
       GROUP_LIST_UPDATED: (e) => (e.data || []).map((g) => g.groupID),
       GROUP_SYSTEM_NOTICE_RECEIVED: (e) => e.data && e.data.message && summarizeMessage(e.data.message),
+      GROUP_ATTRIBUTES_UPDATED: (e) => e.data && { groupID: e.data.groupID, groupAttributes: e.data.groupAttributes },
       ERROR: (e) => e.data && { code: e.data.code, message: e.data.message },
     };
     for (const [event, shape] of Object.entries(watch)) {

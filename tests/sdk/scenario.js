@@ -243,6 +243,9 @@ const scenarios = {
   },
 };
 
+// Moderation and room-state scenarios live beside these.
+Object.assign(scenarios, require('./moderation_scenarios'));
+
 const name = process.argv[2];
 if (!scenarios[name]) fail(`unknown scenario ${JSON.stringify(name)}; known: ${Object.keys(scenarios).join(', ')}`);
 emit({ started: name, sdk: SDK });

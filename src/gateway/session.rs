@@ -250,8 +250,14 @@ fn handle(
     let origin = origin.clone();
     let replies = replies.clone();
     gateway.tasks.clone().spawn(async move {
-        let reply = match execute(&gateway, &app, &instance, &origin, &request).await {
-            Ok(fields) => frame::ok_reply(&request.head, fields),
+        let (service, command) = request.service_command();
+        let answer = if is_long_poll(service, command) {
+            long_poll(&gateway, &app, &instance, &origin, &request).await
+        } else {
+            execute(&gateway, &app, &instance, &origin, &request).await.map(|fields| frame::ok_reply(&request.head, fields))
+        };
+        let reply = match answer {
+            Ok(reply) => reply,
             Err(e) => {
                 if e.internal {
                     tracing::error!(servcmd = %request.head.servcmd, code = e.code, info = %e.info, "request failed on the server side");
@@ -284,4 +290,24 @@ async fn execute(
     let principal = gateway.authenticate(app, instance, head)?;
     let caller = Caller { principal, instance: Some(instance.clone()), origin: origin.clone() };
     commands::dispatch(&gateway.ctx, &caller, service, command, request.body_bytes()).await
+}
+
+fn is_long_poll(service: &str, command: &str) -> bool {
+    command == "get_msg"
+        && matches!(service, "group_open_long_polling_http_svc" | "group_open_long_polling_http_noauth_svc")
+}
+
+/// `get_msg`, answered with the items' stored JSON spliced into the frame.
+async fn long_poll(
+    gateway: &Gateway,
+    app: &AppEntry,
+    instance: &Arc<Instance>,
+    origin: &Origin,
+    request: &Request,
+) -> Result<Bytes, ImError> {
+    let principal = gateway.authenticate(app, instance, &request.head)?;
+    let caller = Caller { principal, instance: Some(instance.clone()), origin: origin.clone() };
+    let (service, _) = request.service_command();
+    let answer = commands::long_poll(&gateway.ctx, &caller, service, request.body_bytes()).await?;
+    Ok(frame::poll_reply(&request.head, &answer.key, answer.next_seq, &answer.items))
 }

@@ -32,12 +32,13 @@ def figures(r):
 base = figures(rows["roomcast"]) if "roomcast" in rows else None
 
 
-def cell(value, key, fmt):
+def cell(f, key, fmt, scale=1.0):
+    value = f[key]
     if value is None:
         return "n/a"
-    text = fmt.format(value)
-    if base and base.get(key) and key in ("cpu", "rss", "p99"):
-        text += f" ({value / base[key]:.1f}×)"
+    text = fmt.format(value / scale)
+    if base and base.get(key):
+        text += f" ({value / base[key]:.2f}×)"
     return text
 
 
@@ -45,9 +46,7 @@ print("| server | joined | delivered/s | lost | p50 ms | p99 ms | server CPU µs
 print("|---|---|---|---|---|---|---|---|")
 for server, r in rows.items():
     f = figures(r)
-    rss = None if f["rss"] is None else f["rss"] / 1000
     print(
-        f"| {server} | {f['joined']} | {f['delivered']:.0f} | {f['lost']} | {f['p50']:.1f} | "
-        f"{cell(f['p99'], 'p99', '{:.1f}')} | {cell(f['cpu'], 'cpu', '{:.2f}')} | "
-        f"{cell(rss, 'rss', '{:.1f} KB') if rss is not None else 'n/a'} |"
+        f"| {server} | {f['joined']} | {cell(f, 'delivered', '{:.0f}')} | {f['lost']} | {f['p50']:.1f} | "
+        f"{cell(f, 'p99', '{:.1f}')} | {cell(f, 'cpu', '{:.2f}')} | {cell(f, 'rss', '{:.1f} KB', 1000)} |"
     )

@@ -1,6 +1,7 @@
 //! Every payload starts with a stamp, `rc:<message id>:<send time in µs>:`, padded with `x` to
-//! the payload size. Receivers find stamps by scanning the raw frame for `"rc:` (the stamp
-//! always follows a JSON string quote or starts a peer's payload), without parsing JSON: the
+//! the payload size. Receivers find stamps by scanning the raw frame for `rc:` where a payload
+//! starts (after a JSON string quote, after a NATS `MSG` line, or at the start of a frame),
+//! without parsing JSON: the
 //! tool reads as many frames as the server writes, on the same cores.
 
 use memchr::memmem;
@@ -29,7 +30,7 @@ fn number(bytes: &[u8]) -> Option<(u64, usize)> {
 pub fn scan(frame: &[u8], mut found: impl FnMut(u64, u64)) {
     for at in memmem::find_iter(frame, MARK) {
         // A stamp starts a payload: after a quote in JSON, or at the start of a raw payload.
-        if at > 0 && frame[at - 1] != b'"' {
+        if at > 0 && frame[at - 1] != b'"' && frame[at - 1] != b'\n' {
             continue;
         }
         let rest = &frame[at + MARK.len()..];
@@ -62,7 +63,8 @@ mod tests {
     fn raw_payloads_and_lookalikes() {
         let mut seen = Vec::new();
         scan(b"rc:1:2:xx", |id, t| seen.push((id, t)));
+        scan(b"MSG load-0 1 9\r\nrc:3:4:x\r\n", |id, t| seen.push((id, t)));
         scan(br#"{"Text":"arc:1:2:"} "rc:5:" "rc:a:1:""#, |id, t| seen.push((id, t)));
-        assert_eq!(seen, [(1, 2)]);
+        assert_eq!(seen, [(1, 2), (3, 4)]);
     }
 }

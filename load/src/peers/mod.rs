@@ -45,10 +45,15 @@ pub async fn prepare(ctx: &Context) -> anyhow::Result<Option<u64>> {
     let client = reqwest::Client::new();
     for room in 0..ctx.options.rooms {
         let body = json!({"Type": "AVChatRoom", "Name": format!("Load {room}"), "GroupId": channel(room)});
-        let reply: serde_json::Value = client.post(&url).json(&body).send().await?.json().await?;
-        // 10021: the GroupId is taken, i.e. the room exists from an earlier run.
-        if reply["ErrorCode"] != 0 && reply["ErrorCode"] != 10021 {
-            bail!("create_group {}: {reply}", channel(room));
+        loop {
+            let reply: serde_json::Value = client.post(&url).json(&body).send().await?.json().await?;
+            match reply["ErrorCode"].as_u64() {
+                // 10021: the GroupId is taken, i.e. the room exists from an earlier run.
+                Some(0 | 10021) => break,
+                // 60007: the REST frequency limit; wait for the next second.
+                Some(60007) => tokio::time::sleep(Duration::from_millis(200)).await,
+                _ => bail!("create_group {}: {reply}", channel(room)),
+            }
         }
     }
     Ok(admitted_total(ctx).await)

@@ -96,6 +96,9 @@ pub struct GatewayConfig {
     pub outbox_capacity: usize,
     /// Server frames at least this large are sent as `COMP` + gzip when the SDK allows it.
     pub compress_min_bytes: usize,
+    /// Room items are written on this clock, in milliseconds: the items of a tick go out as one
+    /// push frame, built once and shared by every member. 0 writes each item at once.
+    pub push_tick_ms: u64,
     /// Seconds a socket may stay silent before it is closed (the SDK sends a keep-alive every 10 s).
     pub idle_timeout_secs: u64,
     /// `kick_older` (Tencent's default for the Web: a newer login of a user ends the older one)
@@ -222,6 +225,7 @@ impl Default for GatewayConfig {
             ticket_ttl_secs: 7 * 24 * 3600,
             outbox_capacity: 1024,
             compress_min_bytes: 8192,
+            push_tick_ms: 100,
             idle_timeout_secs: 60,
             multi_login: MultiLogin::KickOlder,
         }
@@ -338,6 +342,9 @@ impl Config {
         }
         if self.room.recent_items == 0 {
             problems.push("room.recent_items must be at least 1".to_owned());
+        }
+        if self.gateway.push_tick_ms > 1000 {
+            problems.push("gateway.push_tick_ms must be at most 1000".to_owned());
         }
         if !(1..=50).contains(&self.room.history_messages) {
             problems.push("room.history_messages must be between 1 and 50".to_owned());

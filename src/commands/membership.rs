@@ -250,8 +250,16 @@ struct PollRequest {
     hold_time: u64,
 }
 
+/// What a long-poll answers: the items, still as their serialised JSON, and where the next poll
+/// starts. The gateway splices the items into its answer without parsing them again.
+pub struct PollAnswer {
+    pub key: String,
+    pub next_seq: u64,
+    pub items: Vec<Arc<PushItem>>,
+}
+
 /// `get_msg`: items from `StartSeq` on, held until something arrives or the hold ends.
-pub(super) async fn long_poll(call: Call<'_>) -> ImResult<Reply> {
+pub(super) async fn poll_items(call: &Call<'_>) -> ImResult<PollAnswer> {
     let req: PollRequest = call.request()?;
     let instance = call.sdk_instance()?;
     let joined = instance
@@ -276,7 +284,16 @@ pub(super) async fn long_poll(call: Call<'_>) -> ImResult<Reply> {
     // Before the join, only the history messages: not the tips and notices between them.
     let mut items = poll.items;
     items.retain(|i| i.seq >= joined.joined_at_seq || i.kind == ItemKind::Message);
-    Ok(reply([("Key", json!(req.key)), ("NextSeq", json!(poll.next_seq)), ("RspMsgList", items_json(&items))]))
+    Ok(PollAnswer { key: req.key, next_seq: poll.next_seq, items })
+}
+
+pub(super) async fn long_poll(call: Call<'_>) -> ImResult<Reply> {
+    let answer = poll_items(&call).await?;
+    Ok(reply([
+        ("Key", json!(answer.key)),
+        ("NextSeq", json!(answer.next_seq)),
+        ("RspMsgList", items_json(&answer.items)),
+    ]))
 }
 
 #[derive(Deserialize)]

@@ -15,6 +15,7 @@ pub mod events;
 mod group;
 mod group_info;
 mod membership;
+pub use membership::PollAnswer;
 mod message;
 mod moderation;
 pub mod msg_body;
@@ -252,6 +253,27 @@ impl Command {
             Principal::Guest { .. } => matches!(self, ApplyJoinGroupAnonymous | GetOnlineMemberNum | LongPollGetMsg),
         }
     }
+}
+
+/// The long-poll (`get_msg`) for `caller`, answered with the items' serialised JSON so the
+/// transport can splice them: a held poll is answered to every anonymous viewer several times
+/// a second, and parsing each item again per answer would dominate the server's work.
+pub async fn long_poll(ctx: &Context, caller: &Caller, service: &str, body: &[u8]) -> ImResult<PollAnswer> {
+    let codes = ServiceCodes::of(service);
+    if !Command::LongPollGetMsg.allows(&caller.principal) {
+        return Err(ImError::new(codes.no_permission, format!("{service}.get_msg is an SDK command")));
+    }
+    let body: Value = serde_json::from_slice(body)
+        .map_err(|e| ImError::new(codes.parse, format!("request body is not valid JSON: {e}")))?;
+    let call = Call {
+        ctx,
+        principal: &caller.principal,
+        instance: caller.instance.as_ref(),
+        origin: &caller.origin,
+        codes,
+        body,
+    };
+    membership::poll_items(&call).await
 }
 
 /// Runs one command for `caller` with the raw JSON `body`.

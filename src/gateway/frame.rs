@@ -88,6 +88,25 @@ pub fn push_frame(seq: u64, items: &[&PushItem]) -> Bytes {
     out.freeze()
 }
 
+/// A successful long-poll (`get_msg`) answer, its items spliced in as already-serialised JSON.
+pub fn poll_reply(head: &Head, key: &str, next_seq: u64, items: &[std::sync::Arc<PushItem>]) -> Bytes {
+    let head = json!({"servcmd": head.servcmd, "seq": head.seq});
+    let mut out = BytesMut::with_capacity(160 + key.len() + items.iter().map(|i| i.json.len() + 1).sum::<usize>());
+    out.put_slice(br#"{"head":"#);
+    out.put_slice(&serde_json::to_vec(&head).expect("a head serialises"));
+    out.put_slice(br#","body":{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","Key":"#);
+    out.put_slice(&serde_json::to_vec(key).expect("a string serialises"));
+    out.put_slice(format!(r#","NextSeq":{next_seq},"RspMsgList":["#).as_bytes());
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.put_u8(b',');
+        }
+        out.put_slice(&item.json);
+    }
+    out.put_slice(b"]}}");
+    out.freeze()
+}
+
 /// `COMP` followed by a gzip stream of `frame`.
 pub fn compress(frame: &[u8]) -> Bytes {
     let mut out = Vec::with_capacity(frame.len() / 3 + 16);
@@ -126,6 +145,20 @@ mod tests {
                 {"Event": 3, "GroupMsgArray": [{"MsgSeq": 4}]}
             ])
         );
+    }
+
+    #[test]
+    fn poll_replies_splice_items_and_parse_as_json() {
+        let head = Head { servcmd: "x.get_msg".into(), seq: json!(7), ..Head::default() };
+        let items = [std::sync::Arc::new(item(3, ItemKind::Message)), std::sync::Arc::new(item(4, ItemKind::Tip))];
+        let parsed: Value = serde_json::from_slice(&poll_reply(&head, "k\"1", 5, &items)).unwrap();
+        assert_eq!(parsed["head"], json!({"servcmd": "x.get_msg", "seq": 7}));
+        assert_eq!(parsed["body"]["ErrorCode"], 0);
+        assert_eq!(parsed["body"]["Key"], "k\"1");
+        assert_eq!(parsed["body"]["NextSeq"], 5);
+        assert_eq!(parsed["body"]["RspMsgList"], json!([{"MsgSeq": 3}, {"MsgSeq": 4}]));
+        let empty: Value = serde_json::from_slice(&poll_reply(&head, "k", 5, &[])).unwrap();
+        assert_eq!(empty["body"]["RspMsgList"], json!([]));
     }
 
     #[test]

@@ -6,8 +6,10 @@
 //! and drains its SDK instance's outbox. Requests other than keep-alives run as their own tasks
 //! so that a held long-poll never delays a heartbeat (the SDK reconnects after 3 s without one).
 
-mod frame;
+pub mod frame;
 mod login;
+pub mod push;
+mod replies;
 mod session;
 mod sync_stubs;
 
@@ -32,11 +34,15 @@ pub struct Gateway {
     shutdown: CancellationToken,
     /// Sessions and their request tasks, so shutdown can wait for them.
     tasks: TaskTracker,
+    /// The tick on which sessions write room items, and the merged frames of the last ticks.
+    push_clock: Arc<push::PushClock>,
 }
 
 impl Gateway {
     pub fn new(ctx: Arc<Context>, config: GatewayConfig, shutdown: CancellationToken, tasks: TaskTracker) -> Self {
-        Self { ctx, config, shutdown, tasks }
+        let push_clock = Arc::new(push::PushClock::new(std::time::Duration::from_millis(config.push_tick_ms)));
+        push_clock.spawn_ticker(shutdown.clone());
+        Self { ctx, config, shutdown, tasks, push_clock }
     }
 }
 
@@ -62,8 +68,9 @@ async fn upgrade(
     mode: FrameMode,
 ) -> Response {
     let params = session::SocketParams::from_query(&query, mode, peer.ip().to_string());
-    // Small buffers: an idle connection should cost little memory.
-    ws.max_message_size(256 * 1024).read_buffer_size(4096).write_buffer_size(0).on_upgrade(move |socket| {
+    // Small buffers: an idle connection should cost little memory. Requests are under 1 KiB
+    // but for long texts, which take a few reads.
+    ws.max_message_size(256 * 1024).read_buffer_size(1024).write_buffer_size(0).on_upgrade(move |socket| {
         let tasks = gateway.tasks.clone();
         tasks.track_future(session::run(gateway, socket, params))
     })

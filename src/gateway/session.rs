@@ -4,13 +4,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::frame::{self, Head, Request};
+use super::push::{PushClock, SharedFrame};
+use super::replies::Replies;
 use super::{FrameMode, Gateway, sync_stubs};
 use crate::auth::AppEntry;
 use crate::commands::events::{self, ExitType};
@@ -58,20 +59,16 @@ enum CloseReason {
     ServerClosed,
 }
 
-/// Replies waiting to be written, per socket; request tasks block when it is full.
-const REPLY_QUEUE: usize = 256;
-
 struct Writer {
     mode: FrameMode,
     gzip: bool,
     compress_min: usize,
-    push_seq: u64,
 }
 
 impl Writer {
     fn message(&self, bytes: Bytes) -> Message {
         match self.mode {
-            FrameMode::Text => Message::Text(String::from_utf8_lossy(&bytes).into_owned().into()),
+            FrameMode::Text => Message::Text(text(bytes)),
             FrameMode::Binary if self.gzip && bytes.len() >= self.compress_min => {
                 Message::Binary(frame::compress(&bytes))
             }
@@ -79,17 +76,26 @@ impl Writer {
         }
     }
 
-    /// Turns what the outbox held into frames: consecutive room items share one push frame.
-    /// A `Close` ends the list (and the caller closes the socket after writing it).
-    fn outbox_frames(&mut self, drained: Vec<Outgoing>) -> (Vec<Message>, bool) {
+    /// A push frame shared with other sockets: no copy, and compressed once for all.
+    fn shared(&self, shared: &SharedFrame) -> Message {
+        match self.mode {
+            FrameMode::Binary if self.gzip && shared.plain.len() >= self.compress_min => {
+                Message::Binary(shared.compressed())
+            }
+            _ => self.message(shared.plain.clone()),
+        }
+    }
+
+    /// Turns what the outbox held into frames: consecutive room items share one push frame,
+    /// which the push clock builds once for every socket writing the same items. A `Close`
+    /// ends the list (and the caller closes the socket after writing it).
+    fn outbox_frames(&self, clock: &PushClock, drained: Vec<Outgoing>) -> (Vec<Message>, bool) {
+        let now = Instant::now();
         let mut messages = Vec::new();
         let mut items: Vec<Arc<PushItem>> = Vec::new();
-        let flush = |items: &mut Vec<Arc<PushItem>>, messages: &mut Vec<Message>, writer: &mut Writer| {
+        let flush = |items: &mut Vec<Arc<PushItem>>, messages: &mut Vec<Message>| {
             if !items.is_empty() {
-                writer.push_seq += 1;
-                let refs: Vec<&PushItem> = items.iter().map(|i| i.as_ref()).collect();
-                messages.push(writer.message(frame::push_frame(writer.push_seq, &refs)));
-                items.clear();
+                messages.push(self.shared(&clock.frame(std::mem::take(items), now)));
             }
         };
         let mut close = false;
@@ -101,14 +107,19 @@ impl Writer {
                 }
                 Outgoing::Item(item) => items.push(item),
                 Outgoing::Frame(bytes) => {
-                    flush(&mut items, &mut messages, self);
+                    flush(&mut items, &mut messages);
                     messages.push(self.message(bytes));
                 }
             }
         }
-        flush(&mut items, &mut messages, self);
+        flush(&mut items, &mut messages);
         (messages, close)
     }
+}
+
+/// Frames are UTF-8 JSON; a text frame takes the bytes without copying them.
+fn text(bytes: Bytes) -> Utf8Bytes {
+    Utf8Bytes::try_from(bytes.clone()).unwrap_or_else(|_| String::from_utf8_lossy(&bytes).into_owned().into())
 }
 
 pub async fn run(gateway: Gateway, socket: WebSocket, params: SocketParams) {
@@ -155,31 +166,33 @@ async fn serve(
     instance: &Arc<Instance>,
 ) -> CloseReason {
     let (mut sink, mut stream) = socket.split();
-    let (reply_tx, mut reply_rx) = mpsc::channel::<Bytes>(REPLY_QUEUE);
-    let mut writer =
-        Writer { mode: params.mode, gzip: params.gzip, compress_min: gateway.config.compress_min_bytes, push_seq: 0 };
+    let replies = Arc::new(Replies::default());
+    let writer = Writer { mode: params.mode, gzip: params.gzip, compress_min: gateway.config.compress_min_bytes };
     let idle = Duration::from_secs(gateway.config.idle_timeout_secs);
-    let mut deadline = Instant::now() + idle;
+    let idle_deadline = tokio::time::sleep(idle);
+    tokio::pin!(idle_deadline);
     let origin = Origin::web(params.sdkappid.unwrap_or_default(), params.client_ip.clone());
     instance.outbox.clear_lagging();
+    if let Some(schedule) = gateway.push_clock.schedule() {
+        instance.outbox.attach_schedule(schedule);
+    }
+    instance.outbox.wake_if_pending();
     loop {
         let outgoing: Vec<Message> = tokio::select! {
-            incoming = stream.next() => match incoming {
-                Some(Ok(Message::Binary(bytes))) => { deadline = Instant::now() + idle; handle(gateway, &app, instance, &origin, bytes, &reply_tx).map(|b| writer.message(b)).into_iter().collect() }
-                Some(Ok(Message::Text(text))) => { deadline = Instant::now() + idle; handle(gateway, &app, instance, &origin, Bytes::from(text.as_str().to_owned()), &reply_tx).map(|b| writer.message(b)).into_iter().collect() }
-                Some(Ok(Message::Close(_))) | None => return CloseReason::ClientClosed,
-                Some(Ok(_)) => Vec::new(),
-                Some(Err(_)) => return CloseReason::SocketError,
-            },
-            Some(reply) = reply_rx.recv() => {
-                let mut batch = vec![writer.message(reply)];
-                while let Ok(more) = reply_rx.try_recv() {
-                    batch.push(writer.message(more));
-                }
-                batch
+            incoming = stream.next() => {
+                let bytes = match incoming {
+                    Some(Ok(Message::Binary(bytes))) => bytes,
+                    Some(Ok(Message::Text(text))) => Bytes::from(text),
+                    Some(Ok(Message::Close(_))) | None => return CloseReason::ClientClosed,
+                    Some(Ok(_)) => continue,
+                    Some(Err(_)) => return CloseReason::SocketError,
+                };
+                idle_deadline.as_mut().reset(Instant::now() + idle);
+                handle(gateway, &app, instance, &origin, bytes, &replies).map(|b| writer.message(b)).into_iter().collect()
             }
+            _ = replies.ready() => replies.drain().into_iter().map(|reply| writer.message(reply)).collect(),
             _ = instance.outbox.ready() => {
-                let (frames, close) = writer.outbox_frames(instance.outbox.drain());
+                let (frames, close) = writer.outbox_frames(&gateway.push_clock, instance.outbox.drain());
                 if instance.outbox.is_lagging() {
                     return CloseReason::Lagging;
                 }
@@ -192,7 +205,7 @@ async fn serve(
                 }
                 frames
             }
-            _ = tokio::time::sleep_until(deadline) => return CloseReason::Idle,
+            _ = &mut idle_deadline => return CloseReason::Idle,
             _ = gateway.shutdown.cancelled() => return CloseReason::Shutdown,
         };
         // Write everything at hand with one flush.
@@ -215,7 +228,7 @@ fn handle(
     instance: &Arc<Instance>,
     origin: &Origin,
     bytes: Bytes,
-    replies: &mpsc::Sender<Bytes>,
+    replies: &Arc<Replies>,
 ) -> Option<Bytes> {
     let request = match Request::parse(&bytes) {
         Ok(r) => r,
@@ -237,8 +250,14 @@ fn handle(
     let origin = origin.clone();
     let replies = replies.clone();
     gateway.tasks.clone().spawn(async move {
-        let reply = match execute(&gateway, &app, &instance, &origin, &request).await {
-            Ok(fields) => frame::ok_reply(&request.head, fields),
+        let (service, command) = request.service_command();
+        let answer = if is_long_poll(service, command) {
+            long_poll(&gateway, &app, &instance, &origin, &request).await
+        } else {
+            execute(&gateway, &app, &instance, &origin, &request).await.map(|fields| frame::ok_reply(&request.head, fields))
+        };
+        let reply = match answer {
+            Ok(reply) => reply,
             Err(e) => {
                 if e.internal {
                     tracing::error!(servcmd = %request.head.servcmd, code = e.code, info = %e.info, "request failed on the server side");
@@ -246,7 +265,7 @@ fn handle(
                 frame::error_reply(&request.head, &e)
             }
         };
-        let _ = replies.send(reply).await;
+        replies.send(reply).await;
     });
     None
 }
@@ -271,4 +290,24 @@ async fn execute(
     let principal = gateway.authenticate(app, instance, head)?;
     let caller = Caller { principal, instance: Some(instance.clone()), origin: origin.clone() };
     commands::dispatch(&gateway.ctx, &caller, service, command, request.body_bytes()).await
+}
+
+fn is_long_poll(service: &str, command: &str) -> bool {
+    command == "get_msg"
+        && matches!(service, "group_open_long_polling_http_svc" | "group_open_long_polling_http_noauth_svc")
+}
+
+/// `get_msg`, answered with the items' stored JSON spliced into the frame.
+async fn long_poll(
+    gateway: &Gateway,
+    app: &AppEntry,
+    instance: &Arc<Instance>,
+    origin: &Origin,
+    request: &Request,
+) -> Result<Bytes, ImError> {
+    let principal = gateway.authenticate(app, instance, &request.head)?;
+    let caller = Caller { principal, instance: Some(instance.clone()), origin: origin.clone() };
+    let (service, _) = request.service_command();
+    let answer = commands::long_poll(&gateway.ctx, &caller, service, request.body_bytes()).await?;
+    Ok(frame::poll_reply(&request.head, &answer.key, answer.next_seq, &answer.items))
 }

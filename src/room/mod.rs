@@ -23,7 +23,7 @@ use dashmap::DashMap;
 
 pub use frequency::FrequencyControl;
 pub use item::{MessageDraft, Priority, PushItem};
-pub use outbox::{Outbox, Outgoing};
+pub use outbox::{Outbox, Outgoing, PushSchedule};
 pub use room::{Member, Poll, Room, RoomConfig, SendOutcome};
 
 /// Every loaded room of every app.

@@ -6,10 +6,15 @@
 //! new item is shed. A member that keeps shedding is behind for good and is told to
 //! disconnect (`lagging`). The outbox outlives a socket: after a reconnect the new session
 //! drains the same queue, so a member keeps its rooms.
+//!
+//! With a [`PushSchedule`] attached, room items do not wake the session one by one: the first
+//! item of a tick enlists the outbox, and the schedule wakes every enlisted session at the end
+//! of the tick, so each writes the tick's items as one frame (the same frame for every member
+//! of a room). Replies, kicks and closes wake the session at once.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::Bytes;
 use tokio::sync::Notify;
@@ -34,10 +39,33 @@ impl Outgoing {
     }
 }
 
+/// The outboxes that received room items during the current tick, to be woken at its end.
+#[derive(Default)]
+pub struct PushSchedule {
+    due: Mutex<Vec<Arc<Notify>>>,
+}
+
+impl PushSchedule {
+    fn enlist(&self, ready: &Arc<Notify>) {
+        self.due.lock().expect("push schedule lock").push(ready.clone());
+    }
+
+    /// Ends a tick: wakes every session whose outbox received items since the last call.
+    /// Returns how many were woken.
+    pub fn release(&self) -> usize {
+        let due = std::mem::take(&mut *self.due.lock().expect("push schedule lock"));
+        for ready in &due {
+            ready.notify_one();
+        }
+        due.len()
+    }
+}
+
 pub struct Outbox {
-    queue: std::sync::Mutex<VecDeque<Outgoing>>,
+    queue: Mutex<VecDeque<Outgoing>>,
     capacity: usize,
-    ready: Notify,
+    ready: Arc<Notify>,
+    schedule: OnceLock<Arc<PushSchedule>>,
     shed: AtomicU64,
     shed_in_a_row: AtomicU64,
     lagging: AtomicBool,
@@ -48,9 +76,10 @@ pub struct Outbox {
 impl Outbox {
     pub fn new(capacity: usize) -> Arc<Self> {
         Arc::new(Self {
-            queue: std::sync::Mutex::new(VecDeque::with_capacity(capacity.min(16))),
+            queue: Mutex::new(VecDeque::new()),
             capacity: capacity.max(1),
-            ready: Notify::new(),
+            ready: Arc::new(Notify::new()),
+            schedule: OnceLock::new(),
             shed: AtomicU64::new(0),
             shed_in_a_row: AtomicU64::new(0),
             lagging: AtomicBool::new(false),
@@ -62,6 +91,10 @@ impl Outbox {
     /// itself was shed.
     pub fn offer(&self, out: Outgoing) -> bool {
         let mut queue = self.queue.lock().expect("outbox lock");
+        // The session is told once, when the queue stops being empty (it drains everything),
+        // or at once for what must not wait for the end of a tick.
+        let was_empty = queue.is_empty();
+        let is_item = matches!(out, Outgoing::Item(_));
         let accepted = if queue.len() < self.capacity || matches!(out, Outgoing::Frame(_) | Outgoing::Close) {
             queue.push_back(out);
             true
@@ -85,7 +118,15 @@ impl Outbox {
             victim.is_some()
         };
         drop(queue);
-        self.ready.notify_one();
+        match self.schedule.get() {
+            Some(schedule) if is_item => {
+                if was_empty {
+                    schedule.enlist(&self.ready);
+                }
+            }
+            _ if was_empty || !is_item => self.ready.notify_one(),
+            _ => {}
+        }
         accepted
     }
 
@@ -100,6 +141,18 @@ impl Outbox {
             self.ready.notify_one();
         }
         taken
+    }
+
+    /// From now on, room items wait for the end of the schedule's tick (set once).
+    pub fn attach_schedule(&self, schedule: &Arc<PushSchedule>) {
+        let _ = self.schedule.set(schedule.clone());
+    }
+
+    /// Wakes the session if anything is queued (a new socket drains what an old one left).
+    pub fn wake_if_pending(&self) {
+        if !self.queue.lock().expect("outbox lock").is_empty() {
+            self.ready.notify_one();
+        }
     }
 
     /// Waits until something is queued (returns at once if something already is).
@@ -148,6 +201,23 @@ mod tests {
         assert_eq!(seqs(outbox.drain()), [1, 4, 5]);
         assert_eq!(outbox.shed_count(), 3);
         assert!(!outbox.is_lagging());
+    }
+
+    #[tokio::test]
+    async fn scheduled_items_wait_for_the_end_of_the_tick_and_frames_do_not() {
+        let schedule = Arc::new(PushSchedule::default());
+        let outbox = Outbox::new(16);
+        outbox.attach_schedule(&schedule);
+        outbox.offer(item(1, Priority::Normal));
+        outbox.offer(item(2, Priority::Normal));
+        let early = tokio::time::timeout(std::time::Duration::from_millis(20), outbox.ready()).await;
+        assert!(early.is_err(), "items alone do not wake the session");
+        assert_eq!(schedule.release(), 1, "enlisted once for the tick");
+        outbox.ready().await;
+        assert_eq!(seqs(outbox.drain()), [1, 2]);
+        outbox.offer(Outgoing::Frame(Bytes::from_static(b"reply")));
+        tokio::time::timeout(std::time::Duration::from_secs(1), outbox.ready()).await.expect("a frame wakes at once");
+        assert_eq!(schedule.release(), 0);
     }
 
     #[test]

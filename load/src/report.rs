@@ -1,0 +1,260 @@
+//! The result of a run, as JSON and as a short text summary.
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use crate::options::Options;
+use crate::process::Usage;
+use crate::run::{Context, ViewerOutcome};
+use crate::stats::Second;
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Percentiles {
+    pub count: u64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    pub max_ms: f64,
+}
+
+impl Percentiles {
+    pub fn of(h: &Histogram<u64>) -> Self {
+        let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+        Self {
+            count: h.len(),
+            p50_ms: ms(0.5),
+            p90_ms: ms(0.9),
+            p99_ms: ms(0.99),
+            p999_ms: ms(0.999),
+            max_ms: h.max() as f64 / 1000.0,
+        }
+    }
+}
+
+/// One second of server usage, sampled while sending.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sample {
+    pub t_s: f64,
+    pub server_cpu_percent: Option<f64>,
+    pub server_rss_bytes: Option<u64>,
+    pub delivered: u64,
+}
+
+impl Sample {
+    pub fn new(now_us: u64, previous: (Option<Usage>, u64), now: (Option<Usage>, u64)) -> Self {
+        let cpu = previous.0.zip(now.0).map(|(a, b)| (b.cpu_seconds - a.cpu_seconds) * 100.0);
+        Self {
+            t_s: now_us as f64 / 1e6,
+            server_cpu_percent: cpu,
+            server_rss_bytes: now.0.map(|u| u.rss_bytes),
+            delivered: now.1.saturating_sub(previous.1),
+        }
+    }
+
+    pub fn progress_line(&self) -> String {
+        let cpu = self.server_cpu_percent.map_or(String::new(), |c| format!(" server cpu {c:.0}%"));
+        let rss = self.server_rss_bytes.map_or(String::new(), |r| format!(" rss {} MB", r / 1_000_000));
+        format!("delivered {}/s{cpu}{rss}", self.delivered)
+    }
+}
+
+/// Latency and deliveries of one second, by receive time.
+#[derive(Debug, Clone, Serialize)]
+pub struct SecondPoint {
+    pub t_s: u64,
+    pub delivered: u64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Server {
+    pub rss_before_join_bytes: Option<u64>,
+    pub rss_joined_bytes: Option<u64>,
+    pub rss_per_connection_bytes: Option<f64>,
+    pub rss_end_bytes: Option<u64>,
+    pub rss_max_bytes: Option<u64>,
+    /// CPU seconds while sending and draining.
+    pub cpu_seconds: Option<f64>,
+    pub window_seconds: f64,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Messages {
+    pub offered: u64,
+    /// Send requests answered with ErrorCode 0 (roomcast answers dropped sends with success too).
+    pub acked: u64,
+    /// Admitted by the server's frequency control (its /metrics), when it tells.
+    pub admitted: Option<u64>,
+    /// Messages that reached at least one viewer.
+    pub reached_any_viewer: u64,
+    /// Deliveries to reading viewers.
+    pub delivered: u64,
+    pub delivered_per_second: f64,
+    /// What reading viewers should have received: every message that reached anyone in its room.
+    pub expected: u64,
+    /// Expected minus received, summed over reading viewers.
+    pub lost: u64,
+    /// Received beyond expected (duplicates).
+    pub extra: u64,
+    pub server_cpu_us_per_delivery: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub name: String,
+    pub options: Options,
+    pub viewers_joined: usize,
+    pub viewers_failed: usize,
+    pub slow_viewers: usize,
+    pub viewer_errors: usize,
+    pub first_errors: Vec<String>,
+    pub join_seconds: f64,
+    pub joins_per_second: f64,
+    pub join_latency: Percentiles,
+    /// From writing a send to its success answer (roomcast: includes the room tick).
+    pub send_answer_latency: Percentiles,
+    pub server: Server,
+    pub messages: Messages,
+    pub latency: Percentiles,
+    pub tool_cpu_seconds: f64,
+    pub per_second: Vec<SecondPoint>,
+    pub samples: Vec<Sample>,
+}
+
+impl Report {
+    pub fn new(o: &Options, joined: usize, join_seconds: f64, idle: Option<Usage>, after: Option<Usage>) -> Self {
+        let per_connection = idle
+            .zip(after)
+            .filter(|_| joined > 0)
+            .map(|(a, b)| (b.rss_bytes as f64 - a.rss_bytes as f64) / joined as f64);
+        Self {
+            name: o.name.clone(),
+            options: o.clone(),
+            viewers_joined: joined,
+            viewers_failed: o.viewers - joined,
+            slow_viewers: 0,
+            viewer_errors: 0,
+            first_errors: Vec::new(),
+            join_seconds,
+            joins_per_second: if join_seconds > 0.0 { joined as f64 / join_seconds } else { 0.0 },
+            join_latency: Percentiles::default(),
+            send_answer_latency: Percentiles::default(),
+            server: Server {
+                rss_before_join_bytes: idle.map(|u| u.rss_bytes),
+                rss_joined_bytes: after.map(|u| u.rss_bytes),
+                rss_per_connection_bytes: per_connection,
+                ..Server::default()
+            },
+            messages: Messages::default(),
+            latency: Percentiles::default(),
+            tool_cpu_seconds: 0.0,
+            per_second: Vec::new(),
+            samples: Vec::new(),
+        }
+    }
+
+    pub fn window(&mut self, start: Option<Usage>, end: Option<Usage>, seconds: f64) {
+        self.server.cpu_seconds = start.zip(end).map(|(a, b)| b.cpu_seconds - a.cpu_seconds);
+        self.server.rss_end_bytes = end.map(|u| u.rss_bytes);
+        self.server.window_seconds = seconds;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn finish(
+        &mut self,
+        ctx: &Context,
+        outcomes: &[ViewerOutcome],
+        sender_errors: Vec<String>,
+        admitted: Option<u64>,
+        acked: u64,
+        latency: &Histogram<u64>,
+        join_latency: &Histogram<u64>,
+    ) {
+        let expected_per_room = ctx.recorder.ledger.seen_per_room(ctx.options.rooms);
+        let m = &mut self.messages;
+        m.offered = ctx.recorder.ledger.offered();
+        m.acked = acked;
+        m.admitted = admitted;
+        m.reached_any_viewer = expected_per_room.iter().sum();
+        for outcome in outcomes {
+            if outcome.slow {
+                self.slow_viewers += 1;
+                continue;
+            }
+            let expected = expected_per_room[outcome.room];
+            m.expected += expected;
+            m.delivered += outcome.received;
+            m.lost += expected.saturating_sub(outcome.received);
+            m.extra += outcome.received.saturating_sub(expected);
+        }
+        let errors: Vec<String> = outcomes.iter().filter_map(|o| o.error.clone()).chain(sender_errors).collect();
+        self.viewer_errors = errors.len();
+        self.first_errors = errors.into_iter().take(5).collect();
+        if self.server.window_seconds > 0.0 {
+            m.delivered_per_second = m.delivered as f64 / self.server.window_seconds;
+        }
+        m.server_cpu_us_per_delivery =
+            self.server.cpu_seconds.filter(|_| m.delivered > 0).map(|c| c * 1e6 / m.delivered as f64);
+        self.latency = Percentiles::of(latency);
+        self.join_latency = Percentiles::of(join_latency);
+    }
+
+    pub fn series(&mut self, seconds: &[Second], samples: Vec<Sample>, tool_start: Usage, tool_end: Usage) {
+        self.per_second = seconds
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.delivered > 0)
+            .map(|(t, s)| SecondPoint {
+                t_s: t as u64,
+                delivered: s.delivered,
+                p50_ms: s.latency.value_at_quantile(0.5) as f64 / 1000.0,
+                p99_ms: s.latency.value_at_quantile(0.99) as f64 / 1000.0,
+                max_ms: s.latency.max() as f64 / 1000.0,
+            })
+            .collect();
+        self.server.rss_max_bytes = samples.iter().filter_map(|s| s.server_rss_bytes).max();
+        self.samples = samples;
+        self.tool_cpu_seconds = tool_end.cpu_seconds - tool_start.cpu_seconds;
+    }
+
+    /// A few lines for the terminal.
+    pub fn summary(&self) -> String {
+        let m = &self.messages;
+        let s = &self.server;
+        let opt = |v: Option<f64>, unit: &str| v.map_or("n/a".to_owned(), |v| format!("{v:.2}{unit}"));
+        format!(
+            "{name}: {joined} joined ({failed} failed) in {js:.1}s = {jps:.0} joins/s\n\
+             messages: offered {off}, acked {ack}, admitted {adm}, delivered {del} ({dps:.0}/s), lost {lost}, extra {extra}\n\
+             latency ms: p50 {p50:.1} p90 {p90:.1} p99 {p99:.1} p99.9 {p999:.1} max {max:.1}; send answered p50 {a50:.1} p99 {a99:.1}\n\
+             server: rss/conn {rpc}, rss end {rend}, cpu {cpu}, cpu/delivery {cpd}; tool cpu {tool:.1}s; errors {errs}",
+            name = self.name,
+            joined = self.viewers_joined,
+            failed = self.viewers_failed,
+            js = self.join_seconds,
+            jps = self.joins_per_second,
+            off = m.offered,
+            ack = m.acked,
+            adm = m.admitted.map_or("n/a".into(), |a| a.to_string()),
+            del = m.delivered,
+            dps = m.delivered_per_second,
+            lost = m.lost,
+            extra = m.extra,
+            p50 = self.latency.p50_ms,
+            p90 = self.latency.p90_ms,
+            p99 = self.latency.p99_ms,
+            p999 = self.latency.p999_ms,
+            max = self.latency.max_ms,
+            a50 = self.send_answer_latency.p50_ms,
+            a99 = self.send_answer_latency.p99_ms,
+            rpc = opt(s.rss_per_connection_bytes.map(|b| b / 1000.0), " KB"),
+            rend = opt(s.rss_end_bytes.map(|b| b as f64 / 1e6), " MB"),
+            cpu = opt(s.cpu_seconds, " s"),
+            cpd = opt(m.server_cpu_us_per_delivery, " µs"),
+            tool = self.tool_cpu_seconds,
+            errs = self.viewer_errors,
+        )
+    }
+}

@@ -3,6 +3,7 @@
 'use strict';
 
 const fs = require('fs');
+const CHROMIUM_ARGS = require('./chromium-args');
 const path = require('path');
 
 const started = Date.now();
@@ -48,18 +49,7 @@ async function launch() {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-      // Nothing but the loopback server resolves.
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
-    ],
+    args: CHROMIUM_ARGS,
     timeout: 20000,
   });
 }

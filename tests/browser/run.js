@@ -21,6 +21,7 @@
 'use strict';
 
 const fs = require('fs');
+const CHROMIUM_ARGS = require('./chromium-args');
 const http = require('http');
 const os = require('os');
 const path = require('path');
@@ -330,18 +331,7 @@ async function launch() {
   return chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-      // Nothing but the loopback test servers resolves.
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
-    ],
+    args: CHROMIUM_ARGS,
     viewport: { width: 900, height: 700 },
     timeout: 20000,
     handleSIGINT: true,

@@ -6,7 +6,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::events::{self, ExitType};
-use super::group::group_not_found;
 use super::{Call, Reply, reply, validate};
 use crate::error::{ImError, ImResult, code};
 use crate::moderation::FOREVER;
@@ -34,12 +33,8 @@ pub(super) async fn ban(call: Call<'_>) -> ImResult<Reply> {
     if req.duration == 0 {
         return Err(call.bad_param("Duration must be at least 1 second (unban_group_member lifts a ban)"));
     }
+    call.group_policy(&req.group_id).await?;
     let (ctx, app) = (call.ctx, call.sdkappid());
-    ctx.moderation
-        .group(ctx.store.as_ref(), app, &req.group_id)
-        .await
-        .map_err(|e| call.internal(e))?
-        .ok_or_else(|| group_not_found(&req.group_id))?;
     let until = if req.duration >= FOREVER { FOREVER } else { ctx.now() + req.duration };
     for account in &req.accounts {
         ctx.store
@@ -80,12 +75,8 @@ struct UnbanRequest {
 pub(super) async fn unban(call: Call<'_>) -> ImResult<Reply> {
     let req: UnbanRequest = call.request()?;
     validate::batch("Members_Account", req.accounts.len(), MAX_BAN_ACCOUNTS, code::GROUP_BAD_PARAM)?;
+    call.group_policy(&req.group_id).await?;
     let (ctx, app) = (call.ctx, call.sdkappid());
-    ctx.moderation
-        .group(ctx.store.as_ref(), app, &req.group_id)
-        .await
-        .map_err(|e| call.internal(e))?
-        .ok_or_else(|| group_not_found(&req.group_id))?;
     for account in &req.accounts {
         ctx.store.set_group_ban(app, &req.group_id, account, None).await.map_err(|e| call.internal(e))?;
     }

@@ -50,12 +50,8 @@ struct ForbidRequest {
 pub(super) async fn forbid_send_msg(call: Call<'_>) -> ImResult<Reply> {
     let req: ForbidRequest = call.request()?;
     validate::batch("Members_Account", req.accounts.len(), MAX_MUTE_ACCOUNTS, code::GROUP_BAD_PARAM)?;
+    call.group_policy(&req.group_id).await?;
     let (ctx, app) = (call.ctx, call.sdkappid());
-    ctx.moderation
-        .group(ctx.store.as_ref(), app, &req.group_id)
-        .await
-        .map_err(|e| call.internal(e))?
-        .ok_or_else(|| group_not_found(&req.group_id))?;
     let until = mute_end(ctx.now(), req.mute_time);
     for account in &req.accounts {
         ctx.store.set_group_mute(app, &req.group_id, account, until).await.map_err(|e| call.internal(e))?;

@@ -25,6 +25,7 @@ fn room_with_members(n: usize) -> (Arc<Room>, Vec<Arc<Outbox>>) {
             avatar: String::new(),
             outbox: Some(outbox.clone()),
             joined_at_ms: 0,
+            from_seq: 0,
         };
         room.join(format!("inst{i}").into(), member);
     }

@@ -124,7 +124,8 @@ pub async fn start(config: &Config, shutdown: CancellationToken) -> anyhow::Resu
     let ctx = Arc::new(Context {
         store,
         apps: Arc::new(AppRegistry::new([app.clone()])),
-        rooms: Rooms::new(room_config),
+        // With a push tick, rooms merge each tick's items (the gateway's push clock ends ticks).
+        rooms: if config.gateway.push_tick_ms > 0 { Rooms::merging(room_config) } else { Rooms::new(room_config) },
         presence: Presence::new(config.gateway.outbox_capacity, config.gateway.multi_login),
         tickets: TicketAuthority::new(),
         webhooks: Webhooks::start(&config.callback),

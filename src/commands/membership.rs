@@ -127,8 +127,14 @@ pub(super) async fn join(call: Call<'_>, anonymous: bool) -> ImResult<Reply> {
     // instance already in the room (a rejoin, or a viewer who just logged in) gets no history:
     // it has seen those messages.
     let history_on = previous.is_none() && call.history_on(&req.group_id).await?;
-    let member =
-        Member { user_id, nick, avatar, outbox: (!polls).then(|| instance.outbox.clone()), joined_at_ms: unix_ms() };
+    let member = Member {
+        user_id,
+        nick,
+        avatar,
+        outbox: (!polls).then(|| instance.outbox.clone()),
+        joined_at_ms: unix_ms(),
+        from_seq: 0,
+    };
     let Some(joined_at_seq) = room.join(instance.id.clone(), member) else {
         return Err(group_not_found(&req.group_id));
     };

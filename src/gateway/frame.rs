@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::error::ImError;
-use crate::room::{PushItem, item::ItemKind};
+use crate::room::{Batch, PushItem, item::ItemKind};
 
 /// The request head fields roomcast reads; everything else the SDK sends is ignored.
 #[derive(Debug, Default, Deserialize)]
@@ -108,6 +108,14 @@ pub fn poll_reply(head: &Head, key: &str, next_seq: u64, items: &[std::sync::Arc
 }
 
 /// `COMP` followed by a gzip stream of `frame`.
+/// The push frame of a batch, encoded once and shared by every socket that writes it.
+pub fn encode_batch(batch: &Batch) -> Bytes {
+    batch.encoded(|items| {
+        let refs: Vec<&PushItem> = items.iter().map(|i| i.as_ref()).collect();
+        push_frame(items[0].seq, &refs)
+    })
+}
+
 pub fn compress(frame: &[u8]) -> Bytes {
     let mut out = Vec::with_capacity(frame.len() / 3 + 16);
     out.extend_from_slice(b"COMP");

@@ -41,7 +41,10 @@ pub struct Gateway {
 impl Gateway {
     pub fn new(ctx: Arc<Context>, config: GatewayConfig, shutdown: CancellationToken, tasks: TaskTracker) -> Self {
         let push_clock = Arc::new(push::PushClock::new(std::time::Duration::from_millis(config.push_tick_ms)));
-        push_clock.spawn_ticker(shutdown.clone());
+        let rooms = ctx.clone();
+        push_clock.spawn_ticker(shutdown.clone(), move || {
+            rooms.rooms.end_push_tick();
+        });
         Self { ctx, config, shutdown, tasks, push_clock }
     }
 }

@@ -1,45 +1,30 @@
-//! Merged pushes: room items queued during a tick (`gateway.push_tick_ms`) wake their sessions
-//! together at the end of the tick (one task, the ticker, releases the [`PushSchedule`]), so the
-//! members of a room find the same items queued, and the push frame for them is built once and
-//! shared (as `Bytes`) by every socket that writes it. One wake and one write per socket per
-//! tick, whatever the number of items.
+//! Merged pushes, on one clock (`gateway.push_tick_ms`). At the end of each tick the ticker
+//! first has rooms hand over their tick's items (one `Batch` per member, its frame encoded once
+//! and shared as `Bytes` by every socket; see `room::batch`), then wakes the sessions that
+//! were given single items during the tick (the [`PushSchedule`]: personal notices, a member
+//! that joined mid-tick, a slow member whose batches were unpacked). One wake and one write per
+//! socket per tick, whatever the number of items.
 //!
-//! A frame is found again by the identity of its items (the `Arc`s), not their content, and
-//! the cache keeps only the frames of the current and the previous tick: a member whose queue
-//! differs (one that shed items, or joined late) gets a frame of its own.
+//! Single items are merged too: the frame for a list of them is found again by the identity of
+//! its items (the `Arc`s), not their content, and the cache keeps only the frames of the
+//! current and the previous tick, so members holding the same items share one frame.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
-use super::frame;
-use crate::room::{PushItem, PushSchedule};
-
-/// A push frame shared by every socket that writes the same items; its `COMP` + gzip form is
-/// made once, by the first socket that needs it.
-pub struct SharedFrame {
-    items: Vec<Arc<PushItem>>,
-    pub plain: Bytes,
-    compressed: OnceLock<Bytes>,
-}
-
-impl SharedFrame {
-    pub fn compressed(&self) -> Bytes {
-        self.compressed.get_or_init(|| frame::compress(&self.plain)).clone()
-    }
-}
+use crate::room::{Batch, PushItem, PushSchedule};
 
 type Key = (usize, usize, u64);
 
 #[derive(Default)]
 struct Generations {
     tick: u64,
-    current: HashMap<Key, Arc<SharedFrame>>,
-    previous: HashMap<Key, Arc<SharedFrame>>,
+    current: HashMap<Key, Arc<Batch>>,
+    previous: HashMap<Key, Arc<Batch>>,
 }
 
 /// The push clock: its schedule, and the frames of its last two ticks.
@@ -68,8 +53,9 @@ impl PushClock {
         (!self.tick.is_zero()).then_some(&self.schedule)
     }
 
-    /// Ends a tick every `tick` until `shutdown`.
-    pub fn spawn_ticker(self: &Arc<Self>, shutdown: CancellationToken) {
+    /// Ends a tick every `tick` until `shutdown`: rooms hand over their batches, then the
+    /// sessions holding single items are woken.
+    pub fn spawn_ticker(self: &Arc<Self>, shutdown: CancellationToken, end_room_ticks: impl Fn() + Send + 'static) {
         if self.tick.is_zero() {
             return;
         }
@@ -79,7 +65,10 @@ impl PushClock {
             ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
             loop {
                 tokio::select! {
-                    _ = ticks.tick() => { clock.schedule.release(); }
+                    _ = ticks.tick() => {
+                        end_room_ticks();
+                        clock.schedule.release();
+                    }
                     _ = shutdown.cancelled() => return,
                 }
             }
@@ -91,12 +80,12 @@ impl PushClock {
         (now.saturating_duration_since(self.epoch).as_nanos() / tick) as u64
     }
 
-    /// The push frame for `items` (non-empty), shared with every other socket writing them.
-    pub fn frame(&self, items: Vec<Arc<PushItem>>, now: Instant) -> Arc<SharedFrame> {
+    /// The batch of `items` (non-empty), shared with every other socket writing the same items
+    /// (and so encoded once for all of them).
+    pub fn frame(&self, items: Vec<Arc<PushItem>>, now: Instant) -> Arc<Batch> {
         let key = key(&items);
-        let same = |f: &Arc<SharedFrame>| {
-            f.items.len() == items.len() && f.items.iter().zip(&items).all(|(a, b)| Arc::ptr_eq(a, b))
-        };
+        let same =
+            |f: &Arc<Batch>| f.len() == items.len() && f.items().iter().zip(&items).all(|(a, b)| Arc::ptr_eq(a, b));
         let tick = self.tick_number(now);
         {
             let mut frames = self.frames.lock().expect("push frames lock");
@@ -108,10 +97,8 @@ impl PushClock {
                 return found.clone();
             }
         }
-        // Built outside the lock; two sockets racing on one tick may both build it, once.
-        let refs: Vec<&PushItem> = items.iter().map(|i| i.as_ref()).collect();
-        let plain = frame::push_frame(items[0].seq, &refs);
-        let shared = Arc::new(SharedFrame { items, plain, compressed: OnceLock::new() });
+        // Two sockets racing on one tick may both make one; each is encoded once.
+        let shared = Batch::new(items);
         self.frames.lock().expect("push frames lock").current.insert(key, shared.clone());
         shared
     }
@@ -120,8 +107,10 @@ impl PushClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gateway::frame;
     use crate::room::Priority;
     use crate::room::item::ItemKind;
+    use bytes::Bytes;
 
     fn item(seq: u64) -> Arc<PushItem> {
         let json = Bytes::from(format!(r#"{{"MsgSeq":{seq}}}"#));
@@ -133,7 +122,7 @@ mod tests {
         let clock = Arc::new(PushClock::new(Duration::from_millis(50)));
         let outbox = crate::room::Outbox::new(16);
         outbox.attach_schedule(clock.schedule().unwrap());
-        clock.spawn_ticker(CancellationToken::new());
+        clock.spawn_ticker(CancellationToken::new(), || {});
         outbox.offer(crate::room::Outgoing::Item(item(1)));
         let started = Instant::now();
         outbox.ready().await;
@@ -151,7 +140,7 @@ mod tests {
         assert!(Arc::ptr_eq(&first, &again));
         let shed = clock.frame(vec![one.clone(), three.clone()], now);
         assert!(!Arc::ptr_eq(&first, &shed));
-        let parsed: serde_json::Value = serde_json::from_slice(&first.plain).unwrap();
+        let parsed: serde_json::Value = serde_json::from_slice(&frame::encode_batch(&first)).unwrap();
         assert_eq!(parsed["body"]["EventArray"][0]["GroupMsgArray"].as_array().unwrap().len(), 3);
         // Two ticks later the frame is forgotten.
         let later = clock.frame(vec![one, two, three], now + Duration::from_millis(200));

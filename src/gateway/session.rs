@@ -10,7 +10,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::time::Instant;
 
 use super::frame::{self, Head, Request};
-use super::push::{PushClock, SharedFrame};
+use super::push::PushClock;
 use super::replies::Replies;
 use super::{FrameMode, Gateway, sync_stubs};
 use crate::auth::AppEntry;
@@ -18,7 +18,7 @@ use crate::commands::events::{self, ExitType};
 use crate::commands::{self, Caller};
 use crate::error::{ImError, code};
 use crate::presence::Instance;
-use crate::room::{Outgoing, PushItem};
+use crate::room::{Batch, Outgoing, PushItem};
 use crate::webhook::Origin;
 
 /// What the socket URL says: `?sdkappid=…&instanceid=…&compress=gzip…`.
@@ -76,19 +76,20 @@ impl Writer {
         }
     }
 
-    /// A push frame shared with other sockets: no copy, and compressed once for all.
-    fn shared(&self, shared: &SharedFrame) -> Message {
+    /// A batch's push frame, shared with other sockets: no copy, and compressed once for all.
+    fn shared(&self, batch: &Batch) -> Message {
+        let plain = frame::encode_batch(batch);
         match self.mode {
-            FrameMode::Binary if self.gzip && shared.plain.len() >= self.compress_min => {
-                Message::Binary(shared.compressed())
+            FrameMode::Binary if self.gzip && plain.len() >= self.compress_min => {
+                Message::Binary(batch.compressed(&plain, frame::compress))
             }
-            _ => self.message(shared.plain.clone()),
+            _ => self.message(plain),
         }
     }
 
-    /// Turns what the outbox held into frames: consecutive room items share one push frame,
-    /// which the push clock builds once for every socket writing the same items. A `Close`
-    /// ends the list (and the caller closes the socket after writing it).
+    /// Turns what the outbox held into frames: a room's batch is one push frame, and consecutive
+    /// single items share one, which the push clock builds once for every socket writing the
+    /// same items. A `Close` ends the list (and the caller closes the socket after writing it).
     fn outbox_frames(&self, clock: &PushClock, drained: Vec<Outgoing>) -> (Vec<Message>, bool) {
         let now = Instant::now();
         let mut messages = Vec::new();
@@ -106,6 +107,10 @@ impl Writer {
                     break;
                 }
                 Outgoing::Item(item) => items.push(item),
+                Outgoing::Batch(batch) => {
+                    flush(&mut items, &mut messages);
+                    messages.push(self.shared(&batch));
+                }
                 Outgoing::Frame(bytes) => {
                     flush(&mut items, &mut messages);
                     messages.push(self.message(bytes));

@@ -98,6 +98,19 @@ pub struct EventDraft {
 }
 
 /// The message item as the SDK reads it (`GroupMsgArray` / `RspMsgList`).
+impl MessageDraft {
+    /// Identifies a repeated send: same sender, `Random`, body and custom data.
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.from_account.hash(&mut h);
+        self.random.hash(&mut h);
+        self.body.to_string().hash(&mut h);
+        self.cloud_custom_data.hash(&mut h);
+        h.finish()
+    }
+}
+
 pub fn message_json(group_id: &str, seq: u64, time: u64, m: &MessageDraft) -> Value {
     json!({
         "Event": ItemKind::Message.event(),

@@ -8,10 +8,13 @@
 //!   frequency control. Nothing awaits while holding it.
 //! - Sends are queued and decided once per room tick (default 10 ms) by [`FrequencyControl`],
 //!   which is the single place messages are admitted; admitted items are serialised once and
-//!   offered to each push member's bounded [`Outbox`] with a non-blocking call.
+//!   offered to each push member's bounded [`Outbox`] with a non-blocking call. With merging on
+//!   (the gateway's push tick), a room collects a tick's items and offers them to each member
+//!   once, as one [`batch::Batch`], when the tick ends.
 //! - Session tasks (the gateway) drain outboxes and write. Long-poll members read the recent
 //!   ring and wait on the room's sequence watch.
 
+pub mod batch;
 mod frequency;
 pub mod item;
 pub mod outbox;
@@ -21,6 +24,7 @@ use std::sync::Arc;
 
 use dashmap::DashMap;
 
+pub use batch::{Batch, BatchSchedule};
 pub use frequency::FrequencyControl;
 pub use item::{MessageDraft, Priority, PushItem};
 pub use outbox::{Outbox, Outgoing, PushSchedule};
@@ -30,11 +34,26 @@ pub use room::{Member, Poll, Room, RoomConfig, SendOutcome};
 pub struct Rooms {
     rooms: DashMap<(u64, String), Arc<Room>>,
     config: RoomConfig,
+    /// Present when rooms merge each push tick's items (see [`batch`]).
+    batches: Option<Arc<BatchSchedule>>,
 }
 
 impl Rooms {
+    /// Rooms that offer every item to members as it is published.
     pub fn new(config: RoomConfig) -> Self {
-        Self { rooms: DashMap::new(), config }
+        Self { rooms: DashMap::new(), config, batches: None }
+    }
+
+    /// Rooms that merge the items of each push tick; the caller ends ticks with
+    /// [`Rooms::end_push_tick`].
+    pub fn merging(config: RoomConfig) -> Self {
+        Self { rooms: DashMap::new(), config, batches: Some(Arc::default()) }
+    }
+
+    /// Ends a push tick: rooms that published items since the last one hand them to their
+    /// members. Returns how many rooms did.
+    pub fn end_push_tick(&self) -> usize {
+        self.batches.as_ref().map_or(0, |b| b.release())
     }
 
     pub fn get(&self, sdkappid: u64, group_id: &str) -> Option<Arc<Room>> {
@@ -45,7 +64,7 @@ impl Rooms {
     pub fn get_or_create(&self, sdkappid: u64, group_id: &str) -> Arc<Room> {
         self.rooms
             .entry((sdkappid, group_id.to_owned()))
-            .or_insert_with(|| Room::new(sdkappid, group_id, self.config.clone()))
+            .or_insert_with(|| Room::with_batches(sdkappid, group_id, self.config.clone(), self.batches.clone()))
             .clone()
     }
 

@@ -19,12 +19,15 @@ use std::sync::{Arc, Mutex, OnceLock};
 use bytes::Bytes;
 use tokio::sync::Notify;
 
+use super::batch::Batch;
 use super::item::{Priority, PushItem};
 
-/// Something a session must write: a room item, or a ready frame (a late reply, a kick).
-#[derive(Debug, Clone)]
+/// Something a session must write: a room item, a tick's items of a room, or a ready frame (a
+/// late reply, a kick).
+#[derive(Clone)]
 pub enum Outgoing {
     Item(Arc<PushItem>),
+    Batch(Arc<Batch>),
     Frame(Bytes),
     /// Close the current socket (the instance stays and may reconnect).
     Close,
@@ -34,7 +37,50 @@ impl Outgoing {
     fn priority(&self) -> Priority {
         match self {
             Outgoing::Item(item) => item.priority,
-            Outgoing::Frame(_) | Outgoing::Close => Priority::High,
+            // Unpacked before anything is shed (see `Queue::unpack`).
+            Outgoing::Batch(_) | Outgoing::Frame(_) | Outgoing::Close => Priority::High,
+        }
+    }
+
+    /// How much of the queue's capacity this takes.
+    fn weight(&self) -> usize {
+        match self {
+            Outgoing::Batch(batch) => batch.len(),
+            _ => 1,
+        }
+    }
+}
+
+/// The queued entries and their total weight.
+#[derive(Default)]
+struct Queue {
+    entries: VecDeque<Outgoing>,
+    weight: usize,
+}
+
+impl Queue {
+    fn push(&mut self, out: Outgoing) {
+        self.weight += out.weight();
+        self.entries.push_back(out);
+    }
+
+    fn remove(&mut self, i: usize) {
+        if let Some(out) = self.entries.remove(i) {
+            self.weight -= out.weight();
+        }
+    }
+
+    /// Replaces every batch by its items, so that single items can be shed.
+    fn unpack(&mut self) {
+        if !self.entries.iter().any(|o| matches!(o, Outgoing::Batch(_))) {
+            return;
+        }
+        let entries = std::mem::take(&mut self.entries);
+        for out in entries {
+            match out {
+                Outgoing::Batch(batch) => self.entries.extend(batch.items().iter().cloned().map(Outgoing::Item)),
+                other => self.entries.push_back(other),
+            }
         }
     }
 }
@@ -62,7 +108,7 @@ impl PushSchedule {
 }
 
 pub struct Outbox {
-    queue: Mutex<VecDeque<Outgoing>>,
+    queue: Mutex<Queue>,
     capacity: usize,
     ready: Arc<Notify>,
     schedule: OnceLock<Arc<PushSchedule>>,
@@ -76,7 +122,7 @@ pub struct Outbox {
 impl Outbox {
     pub fn new(capacity: usize) -> Arc<Self> {
         Arc::new(Self {
-            queue: Mutex::new(VecDeque::new()),
+            queue: Mutex::new(Queue::default()),
             capacity: capacity.max(1),
             ready: Arc::new(Notify::new()),
             schedule: OnceLock::new(),
@@ -88,34 +134,23 @@ impl Outbox {
     }
 
     /// Queues `out` without waiting; sheds by priority when full. Returns false if `out`
-    /// itself was shed.
+    /// itself (all of it, for a batch) was shed.
     pub fn offer(&self, out: Outgoing) -> bool {
         let mut queue = self.queue.lock().expect("outbox lock");
         // The session is told once, when the queue stops being empty (it drains everything),
-        // or at once for what must not wait for the end of a tick.
-        let was_empty = queue.is_empty();
+        // or at once for what must not wait for the end of a tick (a batch is a tick's end).
+        let was_empty = queue.entries.is_empty();
         let is_item = matches!(out, Outgoing::Item(_));
-        let accepted = if queue.len() < self.capacity || matches!(out, Outgoing::Frame(_) | Outgoing::Close) {
-            queue.push_back(out);
-            true
-        } else {
-            let new_priority = out.priority();
-            let victim = queue
-                .iter()
-                .enumerate()
-                .filter(|(_, o)| o.priority() < new_priority)
-                .min_by_key(|(_, o)| o.priority())
-                .map(|(i, _)| i);
-            if let Some(i) = victim {
-                queue.remove(i);
-                queue.push_back(out);
+        let accepted = match out {
+            Outgoing::Batch(batch) if queue.weight + batch.len() > self.capacity => {
+                queue.unpack();
+                let mut any = false;
+                for item in batch.items() {
+                    any |= self.queue_item(&mut queue, Outgoing::Item(item.clone()));
+                }
+                any
             }
-            self.shed.fetch_add(1, Ordering::Relaxed);
-            metrics::counter!(crate::metrics::ITEMS_SHED).increment(1);
-            if self.shed_in_a_row.fetch_add(1, Ordering::Relaxed) + 1 >= self.lag_limit {
-                self.lagging.store(true, Ordering::Relaxed);
-            }
-            victim.is_some()
+            out => self.queue_item(&mut queue, out),
         };
         drop(queue);
         match self.schedule.get() {
@@ -130,14 +165,43 @@ impl Outbox {
         accepted
     }
 
+    /// Queues one entry, shedding the lowest-priority queued item below it when full.
+    fn queue_item(&self, queue: &mut Queue, out: Outgoing) -> bool {
+        if queue.weight + out.weight() <= self.capacity || matches!(out, Outgoing::Frame(_) | Outgoing::Close) {
+            queue.push(out);
+            return true;
+        }
+        queue.unpack();
+        let new_priority = out.priority();
+        let victim = queue
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.priority() < new_priority)
+            .min_by_key(|(_, o)| o.priority())
+            .map(|(i, _)| i);
+        if let Some(i) = victim {
+            queue.remove(i);
+            queue.push(out);
+        }
+        self.shed.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!(crate::metrics::ITEMS_SHED).increment(1);
+        if self.shed_in_a_row.fetch_add(1, Ordering::Relaxed) + 1 >= self.lag_limit {
+            self.lagging.store(true, Ordering::Relaxed);
+        }
+        victim.is_some()
+    }
+
     /// Takes everything queued, oldest first, up to and including a `Close`: what follows a
     /// close stays queued for the next socket.
     pub fn drain(&self) -> Vec<Outgoing> {
         let mut queue = self.queue.lock().expect("outbox lock");
         self.shed_in_a_row.store(0, Ordering::Relaxed);
-        let end = queue.iter().position(|o| matches!(o, Outgoing::Close)).map_or(queue.len(), |i| i + 1);
-        let taken = queue.drain(..end).collect();
-        if !queue.is_empty() {
+        let end =
+            queue.entries.iter().position(|o| matches!(o, Outgoing::Close)).map_or(queue.entries.len(), |i| i + 1);
+        let taken: Vec<Outgoing> = queue.entries.drain(..end).collect();
+        queue.weight -= taken.iter().map(Outgoing::weight).sum::<usize>();
+        if !queue.entries.is_empty() {
             self.ready.notify_one();
         }
         taken
@@ -150,7 +214,7 @@ impl Outbox {
 
     /// Wakes the session if anything is queued (a new socket drains what an old one left).
     pub fn wake_if_pending(&self) {
-        if !self.queue.lock().expect("outbox lock").is_empty() {
+        if !self.queue.lock().expect("outbox lock").entries.is_empty() {
             self.ready.notify_one();
         }
     }

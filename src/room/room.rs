@@ -5,14 +5,15 @@
 //! priority as a whole and the items of a tick reach each member together.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 
+use super::batch::BatchSchedule;
 use super::frequency::FrequencyControl;
 use super::item::{EventDraft, ItemKind, MessageDraft, Priority, PushItem, event_json, message_json};
 use super::outbox::{Outbox, Outgoing};
@@ -38,6 +39,8 @@ pub struct Member {
     pub outbox: Option<Arc<Outbox>>,
     /// Unix milliseconds.
     pub joined_at_ms: u64,
+    /// The first seq published to this member; set by [`Room::join`] (callers pass 0).
+    pub from_seq: u64,
 }
 
 /// What became of a send.
@@ -68,20 +71,12 @@ const DUPLICATE_WINDOW: Duration = Duration::from_secs(300);
 /// Remembered sends per room at most (40/s for 5 minutes is 12 000 admitted).
 const MAX_REMEMBERED_SENDS: usize = 50_000;
 
-fn fingerprint(draft: &MessageDraft) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    draft.from_account.hash(&mut h);
-    draft.random.hash(&mut h);
-    draft.body.to_string().hash(&mut h);
-    draft.cloud_custom_data.hash(&mut h);
-    h.finish()
-}
-
 struct RoomState {
     next_seq: u64,
     members: HashMap<Arc<str>, Member>,
     recent: VecDeque<Arc<PushItem>>,
+    /// Items published during the current push tick, not yet offered to members (merging only).
+    batch: Vec<Arc<PushItem>>,
     frequency: FrequencyControl,
     pending: Vec<PendingSend>,
     flush_scheduled: bool,
@@ -113,6 +108,10 @@ pub struct Room {
     pub sdkappid: u64,
     pub group_id: Arc<str>,
     config: RoomConfig,
+    /// Where the room enlists when a tick's first item is published; `None`: items are offered
+    /// to members one by one as they are published.
+    batches: Option<Arc<BatchSchedule>>,
+    me: Weak<Room>,
     state: Mutex<RoomState>,
     /// The next sequence number to be assigned; long-pollers wait for it to move.
     next_seq_tx: watch::Sender<u64>,
@@ -129,11 +128,26 @@ fn unix_now() -> u64 {
 }
 
 impl Room {
+    /// A room that offers each item to its members as it is published.
     pub fn new(sdkappid: u64, group_id: &str, config: RoomConfig) -> Arc<Self> {
+        Self::with_batches(sdkappid, group_id, config, None)
+    }
+
+    /// A room that, with `batches`, merges the items of each push tick into one [`Batch`]
+    /// per member, handed over when `batches` is released.
+    ///
+    /// [`Batch`]: super::batch::Batch
+    pub fn with_batches(
+        sdkappid: u64,
+        group_id: &str,
+        config: RoomConfig,
+        batches: Option<Arc<BatchSchedule>>,
+    ) -> Arc<Self> {
         let state = RoomState {
             next_seq: 1,
             members: HashMap::new(),
             recent: VecDeque::with_capacity(config.recent_items.min(64)),
+            batch: Vec::new(),
             frequency: FrequencyControl::new(
                 config.group_message_limits.get(group_id).copied().unwrap_or(config.max_messages_per_sec),
             ),
@@ -145,10 +159,12 @@ impl Room {
             recent_sends: HashMap::new(),
             recent_send_order: VecDeque::new(),
         };
-        Arc::new(Self {
+        Arc::new_cyclic(|me| Self {
             sdkappid,
             group_id: group_id.into(),
             config,
+            batches,
+            me: me.clone(),
             state: Mutex::new(state),
             next_seq_tx: watch::channel(1).0,
         })
@@ -159,7 +175,7 @@ impl Room {
     }
 
     /// Assigns the next seq, serialises the item once, keeps it in the recent ring and offers
-    /// it to every push-mode member.
+    /// it to every push-mode member (at the end of the push tick, when merging).
     fn publish(
         &self,
         state: &mut RoomState,
@@ -176,8 +192,20 @@ impl Room {
             state.recent.pop_front();
         }
         state.recent.push_back(item.clone());
-        for outbox in state.members.values().filter_map(|m| m.outbox.as_ref()) {
-            outbox.offer(Outgoing::Item(item.clone()));
+        match &self.batches {
+            Some(batches) => {
+                if state.batch.is_empty()
+                    && let Some(me) = self.me.upgrade()
+                {
+                    batches.enlist(me);
+                }
+                state.batch.push(item);
+            }
+            None => {
+                for outbox in state.members.values().filter_map(|m| m.outbox.as_ref()) {
+                    outbox.offer(Outgoing::Item(item.clone()));
+                }
+            }
         }
         self.next_seq_tx.send_replace(state.next_seq);
         seq
@@ -189,17 +217,6 @@ impl Room {
         self.publish(state, kind, Priority::High, |seq, time| event_json(&group_id, seq, time, rand::random(), &draft))
     }
 
-    fn online_tip_body(op_type: u32, member: &Member, online: usize) -> Value {
-        let user = member.user_id.clone().unwrap_or_default();
-        json!({
-            "OpType": op_type,
-            "Operator_Account": user,
-            "List_Account": [user],
-            "MsgOperatorMemberExtraInfo": {"UserId": user, "NickName": member.nick, "ImageUrl": member.avatar},
-            "OnlineInf": {"Num": online, "ET": 60},
-        })
-    }
-
     /// Adds (or re-binds) an instance. Returns the first seq the member will receive, or
     /// `None` if the room is gone.
     pub fn join(&self, instance: Arc<str>, member: Member) -> Option<u64> {
@@ -209,6 +226,9 @@ impl Room {
         }
         // A viewer who watched anonymously and then logged in arrives, to the room, as a new member.
         let previous = state.members.remove(&instance);
+        if let Some(previous) = &previous {
+            Self::settle(&state, previous);
+        }
         let is_new = previous.is_none_or(|m| m.user_id != member.user_id);
         // The tip goes to the others before the joiner is a member: the SDK learns of its own
         // join from the join answer, and a late own tip would overwrite newer online counts.
@@ -216,14 +236,16 @@ impl Room {
             let body = Self::online_tip_body(1, &member, state.members.len() + 1);
             self.publish_event(&mut state, ItemKind::Tip, body);
         }
-        state.members.insert(instance, member);
-        Some(state.next_seq)
+        let from_seq = state.next_seq;
+        state.members.insert(instance, Member { from_seq, ..member });
+        Some(from_seq)
     }
 
     /// Removes an instance; returns the member it was, if any.
     pub fn leave(&self, instance: &str) -> Option<Member> {
         let mut state = self.lock();
         let member = state.members.remove(instance)?;
+        Self::settle(&state, &member);
         if self.config.member_tips && member.user_id.is_some() && !state.destroyed {
             let body = Self::online_tip_body(2, &member, state.members.len());
             self.publish_event(&mut state, ItemKind::Tip, body);
@@ -278,7 +300,7 @@ impl Room {
             let _ = reply.send(SendOutcome::Gone);
             return outcome;
         }
-        let fingerprint = fingerprint(&draft);
+        let fingerprint = draft.fingerprint();
         if let Some(first) = state.recent_sends.get(&fingerprint) {
             let _ = reply.send(*first);
             return outcome;
@@ -356,6 +378,9 @@ impl Room {
 
 #[path = "room_events.rs"]
 mod events;
+
+#[path = "room_batch.rs"]
+mod batch_delivery;
 
 #[cfg(test)]
 #[path = "room_tests.rs"]

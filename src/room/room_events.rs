@@ -17,6 +17,17 @@ const TIP_BANNED: u32 = 10;
 const NOTICE_BANNED: u32 = 21;
 
 impl Room {
+    pub(super) fn online_tip_body(op_type: u32, member: &Member, online: usize) -> Value {
+        let user = member.user_id.clone().unwrap_or_default();
+        json!({
+            "OpType": op_type,
+            "Operator_Account": user,
+            "List_Account": [user],
+            "MsgOperatorMemberExtraInfo": {"UserId": user, "NickName": member.nick, "ImageUrl": member.avatar},
+            "OnlineInf": {"Num": online, "ET": 60},
+        })
+    }
+
     /// Removes every instance of a banned `user`: the room is told (tip OpType 10, member
     /// banned) and each removed push instance gets a system notice (OpType 21, banned), on which
     /// the SDK drops the group. Returns the removed instances.
@@ -37,6 +48,9 @@ impl Room {
         self.publish_event(&mut state, ItemKind::Tip, tip);
         let removed: Vec<(Arc<str>, Member)> =
             ids.into_iter().filter_map(|id| state.members.remove(&id).map(|m| (id, m))).collect();
+        for (_, member) in &removed {
+            Self::settle(&state, member);
+        }
         let notice =
             EventDraft { kind: ItemKind::Notice, body: json!({"OpType": NOTICE_BANNED, "Operator_Account": operator}) };
         let (seq, time) = (state.next_seq, unix_now());
@@ -89,6 +103,8 @@ impl Room {
             return Vec::new();
         }
         self.publish_event(&mut state, ItemKind::Notice, json!({"OpType": 5, "Operator_Account": operator}));
+        // No tick will come for a destroyed room: the members get what is pending now.
+        Self::hand_over(&mut state);
         state.destroyed = true;
         for pending in state.pending.drain(..) {
             let _ = pending.reply.send(SendOutcome::Gone);

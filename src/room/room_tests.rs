@@ -1,5 +1,6 @@
 use super::*;
 use crate::room::Outbox;
+use serde_json::json;
 
 fn config(limit: u32) -> RoomConfig {
     RoomConfig {
@@ -41,6 +42,7 @@ async fn a_burst_of_100_delivers_the_limit_with_every_high_and_counts_drops() {
         avatar: String::new(),
         outbox: Some(viewer.clone()),
         joined_at_ms: 0,
+        from_seq: 0,
     };
     room.join("viewer".into(), member);
     let priorities = [Priority::High, Priority::Normal, Priority::Low, Priority::Lowest];
@@ -85,6 +87,7 @@ async fn under_the_limit_a_message_goes_out_within_one_tick() {
         avatar: String::new(),
         outbox: Some(viewer.clone()),
         joined_at_ms: 0,
+        from_seq: 0,
     };
     room.join("viewer".into(), member);
     let start = tokio::time::Instant::now();
@@ -95,7 +98,14 @@ async fn under_the_limit_a_message_goes_out_within_one_tick() {
 }
 
 fn viewer(user_id: Option<&str>, outbox: Option<Arc<Outbox>>) -> Member {
-    Member { user_id: user_id.map(Into::into), nick: String::new(), avatar: String::new(), outbox, joined_at_ms: 0 }
+    Member {
+        user_id: user_id.map(Into::into),
+        nick: String::new(),
+        avatar: String::new(),
+        outbox,
+        joined_at_ms: 0,
+        from_seq: 0,
+    }
 }
 
 /// (OpType, operator, online count) of each tip in the outbox.
@@ -128,4 +138,78 @@ async fn an_anonymous_viewer_who_logs_in_is_announced_once() {
     room.join("a".into(), viewer(Some("alice"), Some(Outbox::new(64))));
     assert_eq!(tip_ops(&watcher), vec![], "a rejoin of the same account is silent");
     assert_eq!(room.online_count(), 2);
+}
+
+/// Seqs each drained entry carries: a batch as one list, a single item as a list of one.
+fn drained_entries(outbox: &Outbox) -> Vec<Vec<u64>> {
+    outbox
+        .drain()
+        .into_iter()
+        .filter_map(|o| match o {
+            Outgoing::Item(i) => Some(vec![i.seq]),
+            Outgoing::Batch(b) => Some(b.items().iter().map(|i| i.seq).collect()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn merging_room() -> (Arc<Room>, Arc<BatchSchedule>) {
+    let schedule = Arc::new(BatchSchedule::default());
+    (Room::with_batches(1, "g", config(40), Some(schedule.clone())), schedule)
+}
+
+#[tokio::test]
+async fn a_merging_room_hands_a_ticks_items_to_each_member_as_one_batch() {
+    let (room, schedule) = merging_room();
+    let (early, late) = (Outbox::new(64), Outbox::new(64));
+    room.join("early".into(), viewer(Some("e"), Some(early.clone())));
+    room.notify("admin", "one");
+    room.notify("admin", "two");
+    assert!(drained_entries(&early).is_empty(), "nothing is offered before the tick ends");
+    room.join("late".into(), viewer(Some("l"), Some(late.clone())));
+    room.notify("admin", "three");
+    assert_eq!(schedule.release(), 1, "the room enlisted once for the tick");
+    assert_eq!(drained_entries(&early), vec![vec![1, 2, 3]], "one batch with the whole tick");
+    assert_eq!(drained_entries(&late), vec![vec![3]], "a member that joined mid-tick gets only what followed");
+    assert_eq!(schedule.release(), 0, "an empty tick hands over nothing");
+}
+
+#[tokio::test]
+async fn members_leaving_mid_tick_or_a_destroyed_room_still_get_what_was_published_to_them() {
+    let (room, schedule) = merging_room();
+    let (leaver, stayer) = (Outbox::new(64), Outbox::new(64));
+    room.join("leaver".into(), viewer(Some("a"), Some(leaver.clone())));
+    room.join("stayer".into(), viewer(Some("b"), Some(stayer.clone())));
+    room.notify("admin", "one");
+    room.leave("leaver");
+    room.notify("admin", "two");
+    assert_eq!(drained_entries(&leaver), vec![vec![1]], "handed its share when it left");
+    room.destroy("admin");
+    assert_eq!(drained_entries(&stayer), vec![vec![1, 2, 3]], "the dismissal notice comes with the rest");
+    schedule.release();
+    assert!(drained_entries(&stayer).is_empty(), "nothing twice");
+}
+
+#[tokio::test]
+async fn a_full_outbox_unpacks_batches_and_sheds_the_lowest_priority() {
+    let (room, schedule) = merging_room();
+    let slow = Outbox::new(4);
+    room.join("slow".into(), viewer(Some("s"), Some(slow.clone())));
+    let send = |i: u32, p: Priority| {
+        drop(room.send(draft(i, p)));
+        room.flush(tokio::time::Instant::now());
+    };
+    send(1, Priority::Low);
+    send(2, Priority::Normal);
+    send(3, Priority::Low);
+    schedule.release();
+    send(4, Priority::High);
+    send(5, Priority::High);
+    schedule.release();
+    // Capacity 4: the second batch does not fit whole; unpacked, 4 still fits and 5 takes the
+    // place of the oldest Low item.
+    let priorities =
+        slow.drain().into_iter().filter_map(|o| if let Outgoing::Item(i) = o { Some(i.seq) } else { None });
+    assert_eq!(priorities.collect::<Vec<_>>(), [2, 3, 4, 5]);
+    assert_eq!(slow.shed_count(), 1);
 }

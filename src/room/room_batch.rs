@@ -1,0 +1,37 @@
+//! Handing a push tick's items to members (rooms that merge per tick; see `room::batch`).
+
+use super::{Member, Outgoing, Room, RoomState};
+use crate::room::batch::Batch;
+
+impl Room {
+    /// The end of a push tick (called by the batch schedule).
+    pub(in crate::room) fn deliver_batch(&self) {
+        Self::hand_over(&mut self.lock());
+    }
+
+    /// Every push member gets the tick's items as one batch, or, if it joined during the tick,
+    /// the items published since it joined, one by one.
+    pub(super) fn hand_over(state: &mut RoomState) {
+        let items = std::mem::take(&mut state.batch);
+        let Some(first_seq) = items.first().map(|i| i.seq) else { return };
+        let batch = Batch::new(items);
+        for member in state.members.values() {
+            let Some(outbox) = &member.outbox else { continue };
+            if member.from_seq <= first_seq {
+                outbox.offer(Outgoing::Batch(batch.clone()));
+            } else {
+                for item in batch.items().iter().filter(|i| i.seq >= member.from_seq) {
+                    outbox.offer(Outgoing::Item(item.clone()));
+                }
+            }
+        }
+    }
+
+    /// A member leaving during a tick still gets the tick's items published while it was in.
+    pub(super) fn settle(state: &RoomState, member: &Member) {
+        let Some(outbox) = &member.outbox else { return };
+        for item in state.batch.iter().filter(|i| i.seq >= member.from_seq) {
+            outbox.offer(Outgoing::Item(item.clone()));
+        }
+    }
+}

@@ -366,7 +366,9 @@ impl Room {
     pub fn poll(&self, start_seq: u64) -> Poll {
         let state = self.lock();
         let from = if start_seq == 0 { state.next_seq } else { start_seq };
-        let items = state.recent.iter().filter(|i| i.seq >= from).cloned().collect();
+        // The ring is in seq order: find the start instead of scanning (every poll lands here).
+        let start = state.recent.partition_point(|i| i.seq < from);
+        let items = state.recent.range(start..).cloned().collect();
         Poll { items, next_seq: state.next_seq }
     }
 

@@ -4,6 +4,11 @@ use clap::Parser;
 use roomcast_load::options::Options;
 use roomcast_load::{chart, run};
 
+/// The same allocator as the server: the tool reads as many frames as the server writes, and
+/// should take as little of the shared CPU as it can.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> anyhow::Result<()> {
     let options = Options::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

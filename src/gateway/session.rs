@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::time::Instant;
 
 use super::frame::{self, Head, Request};
@@ -250,18 +250,20 @@ fn handle(
         let err = ImError::new(code::SDKAPPID_INVALID, "the socket URL's sdkappid is not served here");
         return Some(frame::error_reply(&request.head, &err));
     };
+    let tasks = &gateway.tasks;
     let gateway = gateway.clone();
     let instance = instance.clone();
     let origin = origin.clone();
-    let replies = replies.clone();
-    gateway.tasks.clone().spawn(async move {
+    let answer = async move {
         let (service, command) = request.service_command();
         let answer = if is_long_poll(service, command) {
             long_poll(&gateway, &app, &instance, &origin, &request).await
         } else {
-            execute(&gateway, &app, &instance, &origin, &request).await.map(|fields| frame::ok_reply(&request.head, fields))
+            execute(&gateway, &app, &instance, &origin, &request)
+                .await
+                .map(|fields| frame::ok_reply(&request.head, fields))
         };
-        let reply = match answer {
+        match answer {
             Ok(reply) => reply,
             Err(e) => {
                 if e.internal {
@@ -269,7 +271,18 @@ fn handle(
                 }
                 frame::error_reply(&request.head, &e)
             }
-        };
+        }
+    };
+    // Polled once here: what can answer at once (a long-poll with items waiting, most reads) is
+    // written by this loop without a task and a trip through `replies`; the rest goes on as
+    // a task.
+    let mut answer = Box::pin(answer);
+    if let Some(reply) = (&mut answer).now_or_never() {
+        return Some(reply);
+    }
+    let replies = replies.clone();
+    tasks.spawn(async move {
+        let reply = answer.await;
         replies.send(reply).await;
     });
     None

@@ -107,7 +107,6 @@ pub fn poll_reply(head: &Head, key: &str, next_seq: u64, items: &[std::sync::Arc
     out.freeze()
 }
 
-/// `COMP` followed by a gzip stream of `frame`.
 /// The push frame of a batch, encoded once and shared by every socket that writes it.
 pub fn encode_batch(batch: &Batch) -> Bytes {
     batch.encoded(|items| {
@@ -116,6 +115,7 @@ pub fn encode_batch(batch: &Batch) -> Bytes {
     })
 }
 
+/// `COMP` followed by a gzip stream of `frame`.
 pub fn compress(frame: &[u8]) -> Bytes {
     let mut out = Vec::with_capacity(frame.len() / 3 + 16);
     out.extend_from_slice(b"COMP");

@@ -1,14 +1,15 @@
 //! Fan-out: one room, N in-process push members; the cost of admitting one message and
-//! offering it to every member's outbox (serialised once per room, not per member).
+//! offering it to every member's outbox (serialised once per room, not per member), and of a
+//! merging room handing a push tick's four messages to every member as one batch.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use roomcast::room::{Member, MessageDraft, Outbox, Priority, Room, RoomConfig};
+use roomcast::room::{BatchSchedule, Member, MessageDraft, Outbox, Priority, Room, RoomConfig};
 use serde_json::json;
 
-fn room_with_members(n: usize) -> (Arc<Room>, Vec<Arc<Outbox>>) {
+fn room_with_members(n: usize, batches: Option<Arc<BatchSchedule>>) -> (Arc<Room>, Vec<Arc<Outbox>>) {
     let config = RoomConfig {
         max_messages_per_sec: u32::MAX,
         tick: Duration::from_secs(3600),
@@ -16,7 +17,7 @@ fn room_with_members(n: usize) -> (Arc<Room>, Vec<Arc<Outbox>>) {
         member_tips: false,
         group_message_limits: Default::default(),
     };
-    let room = Room::new(1, "bench", config);
+    let room = Room::with_batches(1, "bench", config, batches);
     let outboxes: Vec<Arc<Outbox>> = (0..n).map(|_| Outbox::new(1024)).collect();
     for (i, outbox) in outboxes.iter().enumerate() {
         let member = Member {
@@ -51,7 +52,7 @@ fn bench(c: &mut Criterion) {
     let _guard = runtime.enter();
     let mut group = c.benchmark_group("fanout");
     for n in [1_000usize, 10_000] {
-        let (room, outboxes) = room_with_members(n);
+        let (room, outboxes) = room_with_members(n, None);
         group.throughput(Throughput::Elements(n as u64));
         let mut i = 0u32;
         group.bench_with_input(BenchmarkId::new("one_message_to_members", n), &n, |b, _| {
@@ -61,6 +62,28 @@ fn bench(c: &mut Criterion) {
                 room.flush(tokio::time::Instant::now());
                 // Members drain as their sessions would, so queues never fill.
                 if i % 512 == 0 {
+                    for outbox in &outboxes {
+                        outbox.drain();
+                    }
+                }
+            })
+        });
+    }
+    for n in [1_000usize, 10_000] {
+        let schedule = Arc::new(BatchSchedule::default());
+        let (room, outboxes) = room_with_members(n, Some(schedule.clone()));
+        // Throughput in member deliveries: four messages to each member.
+        group.throughput(Throughput::Elements(4 * n as u64));
+        let mut i = 0u32;
+        group.bench_with_input(BenchmarkId::new("tick_of_4_messages_batched_to_members", n), &n, |b, _| {
+            b.iter(|| {
+                for _ in 0..4 {
+                    i = i.wrapping_add(1);
+                    drop(room.send(draft(i)));
+                    room.flush(tokio::time::Instant::now());
+                }
+                schedule.release();
+                if i % 512 < 4 {
                     for outbox in &outboxes {
                         outbox.drain();
                     }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -150,6 +151,13 @@ pub async fn start(config: &Config, shutdown: CancellationToken) -> anyhow::Resu
     let addr = listener.local_addr()?;
     let token = shutdown.clone();
     let task = tokio::spawn(async move {
+        // No Nagle: a reply and a push written back to back must not wait for the client's
+        // delayed ACK of the first (up to 40 ms).
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "TCP_NODELAY not set");
+            }
+        });
         let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(token.cancelled_owned())
             .await;

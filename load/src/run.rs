@@ -185,6 +185,7 @@ async fn phases(ctx: Arc<Context>) -> anyhow::Result<Report> {
     let o = &ctx.options;
     let admitted_before = peers::prepare(&ctx).await?;
     let idle = usage(&ctx);
+    let tool_before_join = process::own();
     // Viewers.
     let bar = progress(o, o.viewers as u64, "joining  [{bar:40}] {pos}/{len} {per_sec} {msg}");
     let viewers: Vec<_> =
@@ -199,6 +200,8 @@ async fn phases(ctx: Arc<Context>) -> anyhow::Result<Report> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     bar.finish_and_clear();
+    // Taken as the last viewer finishes, before the settle time: CPU spent on the joins.
+    let (server_after_join, tool_after_join) = (usage(&ctx), process::own());
     let join_seconds = ctx.last_join_end_us.load(Ordering::Relaxed).saturating_sub(
         ctx.first_join_start_us.load(Ordering::Relaxed).min(ctx.last_join_end_us.load(Ordering::Relaxed)),
     ) as f64
@@ -214,6 +217,10 @@ async fn phases(ctx: Arc<Context>) -> anyhow::Result<Report> {
     let tool_start = process::own();
     let mut samples = Vec::new();
     let mut report = Report::new(o, ctx.joined_ok.load(Ordering::Relaxed), join_seconds, idle, joined);
+    report.join_cpu(
+        idle.zip(server_after_join).map(|(a, b)| b.cpu_seconds - a.cpu_seconds),
+        tool_after_join.cpu_seconds - tool_before_join.cpu_seconds,
+    );
     if !o.join_only && senders_per_room > 0 {
         let started = ctx.recorder.now_us();
         let start_usage = usage(&ctx);

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::net::Socket;
-use crate::options::{MessageKind, ViewerMode};
+use crate::options::{MessageKind, Options, ViewerMode};
 use crate::run::{Context, ViewerOutcome};
 
 /// How long a setup request (login, join) may take before the connection counts as failed.
@@ -141,6 +141,16 @@ fn user_sig(ctx: &Context, user: &str) -> String {
     roomcast::auth::usersig::issue(ctx.options.sdkappid, &ctx.options.secret_key, user, 86_400, ctx.unix_now())
 }
 
+fn viewer_name(i: usize) -> String {
+    format!("viewer-{i}")
+}
+
+/// The UserSig of viewer `i` (see `Context::viewer_sig`).
+pub fn viewer_sig(o: &Options, i: usize) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    roomcast::auth::usersig::issue(o.sdkappid, &o.secret_key, &viewer_name(i), 86_400, now)
+}
+
 /// Connects, logs in (push mode) and joins; returns the ready socket and its poll key.
 async fn enter(
     ctx: &Context,
@@ -151,7 +161,11 @@ async fn enter(
     let instance = format!("{:016x}{i:016x}", ctx.run_id);
     let mut sdk = SdkSocket::open(ctx, i, &instance).await?;
     if let Some(user) = user {
-        sdk.login(user, &user_sig(ctx, user)).await?;
+        // Viewers' UserSigs were issued before the run; senders (i past the viewers) issue theirs.
+        match ctx.viewer_sig(i) {
+            Some(sig) => sdk.login(user, sig).await?,
+            None => sdk.login(user, &user_sig(ctx, user)).await?,
+        }
     }
     let key = sdk.join(&group_id(room), user.is_none()).await?;
     Ok((sdk, key))
@@ -160,7 +174,7 @@ async fn enter(
 /// One viewer: enters, then reads pushes (or long-polls) until the run stops.
 pub async fn viewer(ctx: Arc<Context>, i: usize, room: usize, slow: bool) -> ViewerOutcome {
     let mut outcome = ViewerOutcome::new(room, slow);
-    let user = format!("viewer-{i}");
+    let user = viewer_name(i);
     let anonymous = ctx.options.mode == ViewerMode::Anonymous;
     let entered = {
         let _permit = ctx.connect_slots.acquire().await;

@@ -77,10 +77,42 @@ async fn insert_batch(pool: &AnyPool, batch: &[Pending]) -> StoreResult<HashSet<
          ON CONFLICT (sdkappid, user_id) DO NOTHING RETURNING sdkappid, user_id",
         values.join(", ")
     );
-    let mut query = sqlx::query(&sql);
+    // Each batch size is a new statement text: kept out of the connection's statement cache,
+    // where hundreds of them would evict the statements other queries reuse.
+    let mut query = sqlx::query(&sql).persistent(batch.len() == 1);
     for p in batch {
         query = query.bind(db(p.sdkappid)).bind(p.user_id.as_str()).bind(db(p.now));
     }
     let rows = query.fetch_all(pool).await?;
     rows.iter().map(|r| Ok((get_u64(r, "sdkappid")?, r.try_get("user_id")?))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_imports_create_each_account_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/rc.db", dir.path().display());
+        let store = super::super::open(&url, 4).await.unwrap();
+        // Every account twice, all at once: batches hold duplicates.
+        let imports: Vec<_> = (0..200)
+            .map(|i| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move { store.import_account(1, &format!("u{}", i % 100), 0).await.unwrap() })
+            })
+            .collect();
+        let mut created = 0;
+        for import in imports {
+            created += usize::from(import.await.unwrap());
+        }
+        assert_eq!(created, 100);
+        let ids: Vec<String> = (0..100).map(|i| format!("u{i}")).collect();
+        // Read back by a second store, whose cache knows nothing yet.
+        let fresh = super::super::open(&url, 1).await.unwrap();
+        assert_eq!(fresh.existing_accounts(1, &ids).await.unwrap().len(), 100);
+        assert!(!store.import_account(1, "u7", 0).await.unwrap());
+        assert!(store.import_account(2, "u7", 0).await.unwrap(), "accounts are per app");
+    }
 }

@@ -162,17 +162,29 @@ thread_local! {
 
 /// Inflates a zlib stream of at most MAX_INFLATED_BYTES (a zip-bomb guard).
 fn inflate(compressed: &[u8]) -> Result<Vec<u8>, SigError> {
-    let mut json = Vec::with_capacity(MAX_INFLATED_BYTES as usize + 1);
-    let status = INFLATER.with_borrow_mut(|inflater| {
+    // Real tokens inflate to about 200 bytes; the buffer grows only for larger ones.
+    let mut json = Vec::with_capacity(512);
+    INFLATER.with_borrow_mut(|inflater| {
         inflater.reset(true);
-        inflater.decompress_vec(compressed, &mut json, flate2::FlushDecompress::Finish)
-    });
-    match status {
-        Ok(flate2::Status::StreamEnd) if json.len() as u64 <= MAX_INFLATED_BYTES => Ok(json),
-        // Output full before the stream ended.
-        Ok(_) if json.len() as u64 > MAX_INFLATED_BYTES => Err(SigError::Malformed("inflates beyond the size limit")),
-        _ => Err(SigError::Malformed("not zlib data (truncated?)")),
-    }
+        // Without FlushDecompress::Finish, which wants all the output room at once and cannot
+        // resume after running out of it.
+        loop {
+            let read = usize::try_from(inflater.total_in()).unwrap_or(usize::MAX).min(compressed.len());
+            let status = inflater.decompress_vec(&compressed[read..], &mut json, flate2::FlushDecompress::None);
+            if json.len() as u64 > MAX_INFLATED_BYTES {
+                return Err(SigError::Malformed("inflates beyond the size limit"));
+            }
+            match status {
+                Ok(flate2::Status::StreamEnd) => return Ok(json),
+                // Output full: room for more, up to one byte past the limit.
+                Ok(_) if json.len() == json.capacity() => {
+                    let room = json.len().min(MAX_INFLATED_BYTES as usize + 1 - json.len());
+                    json.reserve_exact(room);
+                }
+                _ => return Err(SigError::Malformed("not zlib data (truncated?)")),
+            }
+        }
+    })
 }
 
 fn number_field(doc: &serde_json::Map<String, serde_json::Value>, name: &str) -> Result<u64, SigError> {

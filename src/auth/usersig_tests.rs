@@ -103,3 +103,12 @@ fn truncated_tokens_fail_and_leave_the_next_token_unaffected() {
     );
     assert!(verify(PY_SIG, APPID, KEY, "xiaojun", T0 + 10).is_ok());
 }
+
+#[test]
+fn documents_larger_than_the_first_buffer_inflate() {
+    let doc = serde_json::json!({"TLS.ver": "2.0", "pad": "x".repeat(10_000)});
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut z, doc.to_string().as_bytes()).unwrap();
+    let token = STANDARD.encode(z.finish().unwrap()).replace('+', "*").replace('/', "-").replace('=', "_");
+    assert_eq!(decode(&token).unwrap()["pad"].as_str().unwrap().len(), 10_000);
+}

@@ -11,9 +11,10 @@ use tokio::sync::{mpsc, oneshot};
 use super::StoreResult;
 use super::sql::{db, get_u64};
 
-/// Inserts in one statement at most: 3 parameters each stays far below the parameter limits of
-/// SQLite (32 766) and PostgreSQL (65 535).
-const MAX_BATCH: usize = 500;
+/// Inserts in one statement at most. SQLite looks each `$n` up in a list while preparing (and
+/// sqlx asks it each parameter's name), which grows with the square of the parameters: 128 rows
+/// of 3 keep that small and still write a thousand waiting logins in 8 statements.
+const MAX_BATCH: usize = 128;
 
 struct Pending {
     sdkappid: u64,

@@ -50,6 +50,47 @@ pub fn number_field(frame: &[u8], key: &str) -> Option<u64> {
     std::str::from_utf8(&frame[at..at + digits]).ok()?.parse().ok()
 }
 
+/// A request's head as the Web SDK writes it; a struct, not a `json!` map, because the tool
+/// writes one per request and should cost less than the server that reads it.
+#[derive(Clone, Copy, serde::Serialize)]
+struct Head<'a> {
+    ver: &'a str,
+    platform: u32,
+    websdkappid: u64,
+    websdkversion: &'a str,
+    a2: &'a str,
+    tinyid: &'a str,
+    identifier: &'a str,
+    usersig: &'a str,
+    status_instid: u32,
+    contenttype: &'a str,
+    cs: u32,
+    servcmd: &'a str,
+    seq: u64,
+}
+
+const HEAD: Head<'static> = Head {
+    ver: "v4",
+    platform: 7,
+    websdkappid: 537048168,
+    websdkversion: "1.7.3",
+    a2: "",
+    tinyid: "",
+    identifier: "",
+    usersig: "",
+    status_instid: 0,
+    contenttype: "json",
+    cs: 0,
+    servcmd: "",
+    seq: 0,
+};
+
+#[derive(serde::Serialize)]
+struct RequestFrame<'a> {
+    head: Head<'a>,
+    body: &'a Value,
+}
+
 impl SdkSocket {
     pub async fn open(ctx: &Context, i: usize, instance: &str) -> anyhow::Result<Self> {
         let path = format!(
@@ -67,12 +108,8 @@ impl SdkSocket {
     pub async fn send(&mut self, servcmd: &str, body: &Value, login: Option<(&str, &str)>) -> anyhow::Result<u64> {
         self.seq += 1;
         let (identifier, usersig) = login.unwrap_or(("", ""));
-        let head = json!({
-            "ver": "v4", "platform": 7, "websdkappid": 537048168, "websdkversion": "1.7.3",
-            "a2": self.a2, "tinyid": self.tinyid, "identifier": identifier, "usersig": usersig,
-            "status_instid": 0, "contenttype": "json", "cs": 0, "servcmd": servcmd, "seq": self.seq,
-        });
-        let text = json!({"head": head, "body": body}).to_string();
+        let head = Head { a2: &self.a2, tinyid: &self.tinyid, identifier, usersig, servcmd, seq: self.seq, ..HEAD };
+        let text = serde_json::to_vec(&RequestFrame { head, body })?;
         self.socket.send(Message::Binary(Bytes::from(text))).await?;
         Ok(self.seq)
     }

@@ -91,6 +91,20 @@ struct RequestFrame<'a> {
     body: &'a Value,
 }
 
+/// What the tool reads of a reply: its command and its body.
+#[derive(serde::Deserialize)]
+struct ReplyFrame {
+    head: ReplyHead,
+    #[serde(default)]
+    body: Value,
+}
+
+#[derive(serde::Deserialize)]
+struct ReplyHead {
+    #[serde(default)]
+    servcmd: String,
+}
+
 impl SdkSocket {
     pub async fn open(ctx: &Context, i: usize, instance: &str) -> anyhow::Result<Self> {
         let path = format!(
@@ -123,9 +137,9 @@ impl SdkSocket {
                 if number_field(&bytes, "seq") != Some(seq) {
                     continue;
                 }
-                let frame: Value = serde_json::from_slice(&bytes)?;
-                if frame["head"]["servcmd"] == servcmd {
-                    return Ok(frame["body"].clone());
+                let frame: ReplyFrame = serde_json::from_slice(&bytes)?;
+                if frame.head.servcmd == servcmd {
+                    return Ok(frame.body);
                 }
             }
             bail!("socket closed while waiting for {servcmd}")

@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rand::Rng;
 use axum::serve::ListenerExt;
-use tokio::net::TcpListener;
+use rand::Rng;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -110,6 +110,20 @@ pub fn development_banner(app: &AppEntry, addr: SocketAddr) -> String {
     )
 }
 
+/// Connections waiting to be accepted. tokio's `TcpListener::bind` asks for 1 024; a storm of
+/// a thousand viewers connecting at once overflowed that while the accept loop waited for a
+/// core, and each dropped SYN cost its viewer a one-second retransmit. The kernel caps this at
+/// `net.core.somaxconn`.
+const LISTEN_BACKLOG: u32 = 8192;
+
+fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    // As TcpListener::bind does: a restarted server can bind while old connections linger.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// Opens the store, provisions the app, binds `config.listen` and serves until `shutdown`.
 pub async fn start(config: &Config, shutdown: CancellationToken) -> anyhow::Result<RunningServer> {
     crate::metrics::handle();
@@ -147,7 +161,7 @@ pub async fn start(config: &Config, shutdown: CancellationToken) -> anyhow::Resu
     let router = api::router(RestState::new(ctx.clone(), &config.rest))
         .merge(gateway::router(gateway))
         .merge(crate::web::router(&config.web, &app));
-    let listener = TcpListener::bind(config.listen).await?;
+    let listener = bind(config.listen)?;
     let addr = listener.local_addr()?;
     let token = shutdown.clone();
     let task = tokio::spawn(async move {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::TestServer;
+use common::{SDKAPPID, TestServer, member, sig};
 use serde_json::json;
 
 const IMPORT: &str = "im_open_login_svc/account_import";
@@ -11,6 +11,7 @@ const DELETE: &str = "im_open_login_svc/account_delete";
 const CHECK: &str = "im_open_login_svc/account_check";
 const SET: &str = "profile/portrait_set";
 const GET: &str = "profile/portrait_get";
+const TAG_NICK: &str = "Tag_Profile_IM_Nick";
 
 async fn statuses(s: &TestServer, ids: &[&str]) -> Vec<String> {
     let items: Vec<_> = ids.iter().map(|id| json!({"UserID": id})).collect();
@@ -141,7 +142,50 @@ async fn portrait_errors(s: TestServer) {
     assert_eq!(got["UserProfileItem"][0]["ProfileItem"], json!([]));
 }
 
+/// Nick of each listed member of `group`.
+async fn member_nicks(s: &TestServer, group: &str) -> Vec<(String, String)> {
+    let members = s.ok("group_open_avchatroom_http_svc/get_members", json!({"GroupId": group, "Timestamp": 0})).await;
+    let list = members["MemberList"].as_array().unwrap();
+    list.iter()
+        .map(|m| (m["Member_Account"].as_str().unwrap().into(), m["NickName"].as_str().unwrap().into()))
+        .collect()
+}
+
+/// The server keeps which accounts exist and their profiles; REST writes must reach what a
+/// later login and join see.
+async fn logins_and_joins_see_account_and_profile_changes(s: TestServer) {
+    s.ok("group_open_http_svc/create_group", json!({"Type": "AVChatRoom", "Name": "Live", "GroupId": "live"})).await;
+    // Created by its first login, with an empty profile.
+    let first = member(&s, "viewer", "live").await;
+    assert_eq!(statuses(&s, &["viewer"]).await, ["Imported"]);
+    assert_eq!(member_nicks(&s, "live").await, [("viewer".to_owned(), String::new())]);
+    first.close().await;
+    // A nick set over REST after that login is what the next join carries.
+    s.ok(SET, json!({"From_Account": "viewer", "ProfileItem": [{"Tag": TAG_NICK, "Value": "Neo"}]})).await;
+    let mut second = common::ws_client::SdkClient::connect(&s.base(), SDKAPPID, "second", true).await;
+    assert_eq!(second.login("viewer", &sig("viewer")).await["ErrorCode"], 0);
+    let join = second.call("group_open_http_svc.apply_join_group", json!({"GroupId": "live"})).await;
+    assert_eq!(join["ErrorCode"], 0, "{join}");
+    assert!(member_nicks(&s, "live").await.contains(&("viewer".to_owned(), "Neo".to_owned())));
+    // A deleted account comes back at its next login, with an empty profile again.
+    let reply = s.ok(DELETE, json!({"DeleteItem": [{"UserID": "viewer"}]})).await;
+    assert_eq!(reply["ResultItem"][0]["ResultCode"], 0);
+    assert_eq!(statuses(&s, &["viewer"]).await, ["NotImported"]);
+    s.fails(SET, json!({"From_Account": "viewer", "ProfileItem": [{"Tag": TAG_NICK, "Value": "x"}]}), 40003).await;
+    let mut third = common::ws_client::SdkClient::connect(&s.base(), SDKAPPID, "third", true).await;
+    assert_eq!(third.login("viewer", &sig("viewer")).await["ErrorCode"], 0);
+    assert_eq!(statuses(&s, &["viewer"]).await, ["Imported"]);
+    let nick = s.ok(GET, json!({"To_Account": ["viewer"], "TagList": [TAG_NICK]})).await;
+    assert_eq!(nick["UserProfileItem"][0]["ProfileItem"][0]["Value"], "");
+    // Imported over REST with a nick after being known: the nick is seen too.
+    s.ok(IMPORT, json!({"UserID": "viewer", "Nick": "Trinity"})).await;
+    let join = third.call("group_open_http_svc.apply_join_group", json!({"GroupId": "live"})).await;
+    assert_eq!(join["ErrorCode"], 0, "{join}");
+    assert!(member_nicks(&s, "live").await.contains(&("viewer".to_owned(), "Trinity".to_owned())));
+}
+
 on_both_backends!(
+    logins_and_joins_see_account_and_profile_changes,
     account_import_and_its_limits,
     multiaccount_import_old_and_new_shapes,
     account_delete_and_check,

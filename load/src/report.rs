@@ -114,6 +114,12 @@ pub struct Report {
     pub join_seconds: f64,
     pub joins_per_second: f64,
     pub join_latency: Percentiles,
+    /// Server CPU seconds from before the first viewer connected until the last one joined.
+    pub join_server_cpu_seconds: Option<f64>,
+    /// The same per joined viewer, in µs.
+    pub server_cpu_us_per_join: Option<f64>,
+    /// The load tool's own CPU seconds over the same span (it shares the machine).
+    pub join_tool_cpu_seconds: f64,
     /// From writing a send to its success answer (roomcast: includes the room tick).
     pub send_answer_latency: Percentiles,
     pub server: Server,
@@ -141,6 +147,9 @@ impl Report {
             join_seconds,
             joins_per_second: if join_seconds > 0.0 { joined as f64 / join_seconds } else { 0.0 },
             join_latency: Percentiles::default(),
+            join_server_cpu_seconds: None,
+            server_cpu_us_per_join: None,
+            join_tool_cpu_seconds: 0.0,
             send_answer_latency: Percentiles::default(),
             server: Server {
                 rss_before_join_bytes: idle.map(|u| u.rss_bytes),
@@ -154,6 +163,13 @@ impl Report {
             per_second: Vec::new(),
             samples: Vec::new(),
         }
+    }
+
+    pub fn join_cpu(&mut self, server_seconds: Option<f64>, tool_seconds: f64) {
+        self.join_server_cpu_seconds = server_seconds;
+        self.server_cpu_us_per_join =
+            server_seconds.filter(|_| self.viewers_joined > 0).map(|c| c * 1e6 / self.viewers_joined as f64);
+        self.join_tool_cpu_seconds = tool_seconds;
     }
 
     pub fn window(&mut self, start: Option<Usage>, end: Option<Usage>, seconds: f64) {
@@ -226,7 +242,8 @@ impl Report {
         let s = &self.server;
         let opt = |v: Option<f64>, unit: &str| v.map_or("n/a".to_owned(), |v| format!("{v:.2}{unit}"));
         format!(
-            "{name}: {joined} joined ({failed} failed) in {js:.1}s = {jps:.0} joins/s\n\
+            "{name}: {joined} joined ({failed} failed) in {js:.1}s = {jps:.0} joins/s; \
+             server cpu {jcpu} ({jpj} per join), tool cpu {jtool:.1}s\n\
              messages: offered {off}, acked {ack}, admitted {adm}, delivered {del} ({dps:.0}/s), lost {lost}, extra {extra}\n\
              latency ms: p50 {p50:.1} p90 {p90:.1} p99 {p99:.1} p99.9 {p999:.1} max {max:.1}; send answered p50 {a50:.1} p99 {a99:.1}\n\
              server: rss/conn {rpc}, rss end {rend}, cpu {cpu}, cpu/delivery {cpd}; tool cpu {tool:.1}s; errors {errs}",
@@ -235,6 +252,9 @@ impl Report {
             failed = self.viewers_failed,
             js = self.join_seconds,
             jps = self.joins_per_second,
+            jcpu = opt(self.join_server_cpu_seconds, " s"),
+            jpj = opt(self.server_cpu_us_per_join, " µs"),
+            jtool = self.join_tool_cpu_seconds,
             off = m.offered,
             ack = m.acked,
             adm = m.admitted.map_or("n/a".into(), |a| a.to_string()),

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::net::Socket;
-use crate::options::{MessageKind, ViewerMode};
+use crate::options::{MessageKind, Options, ViewerMode};
 use crate::run::{Context, ViewerOutcome};
 
 /// How long a setup request (login, join) may take before the connection counts as failed.
@@ -50,6 +50,61 @@ pub fn number_field(frame: &[u8], key: &str) -> Option<u64> {
     std::str::from_utf8(&frame[at..at + digits]).ok()?.parse().ok()
 }
 
+/// A request's head as the Web SDK writes it; a struct, not a `json!` map, because the tool
+/// writes one per request and should cost less than the server that reads it.
+#[derive(Clone, Copy, serde::Serialize)]
+struct Head<'a> {
+    ver: &'a str,
+    platform: u32,
+    websdkappid: u64,
+    websdkversion: &'a str,
+    a2: &'a str,
+    tinyid: &'a str,
+    identifier: &'a str,
+    usersig: &'a str,
+    status_instid: u32,
+    contenttype: &'a str,
+    cs: u32,
+    servcmd: &'a str,
+    seq: u64,
+}
+
+const HEAD: Head<'static> = Head {
+    ver: "v4",
+    platform: 7,
+    websdkappid: 537048168,
+    websdkversion: "1.7.3",
+    a2: "",
+    tinyid: "",
+    identifier: "",
+    usersig: "",
+    status_instid: 0,
+    contenttype: "json",
+    cs: 0,
+    servcmd: "",
+    seq: 0,
+};
+
+#[derive(serde::Serialize)]
+struct RequestFrame<'a> {
+    head: Head<'a>,
+    body: &'a Value,
+}
+
+/// What the tool reads of a reply: its command and its body.
+#[derive(serde::Deserialize)]
+struct ReplyFrame {
+    head: ReplyHead,
+    #[serde(default)]
+    body: Value,
+}
+
+#[derive(serde::Deserialize)]
+struct ReplyHead {
+    #[serde(default)]
+    servcmd: String,
+}
+
 impl SdkSocket {
     pub async fn open(ctx: &Context, i: usize, instance: &str) -> anyhow::Result<Self> {
         let path = format!(
@@ -67,12 +122,8 @@ impl SdkSocket {
     pub async fn send(&mut self, servcmd: &str, body: &Value, login: Option<(&str, &str)>) -> anyhow::Result<u64> {
         self.seq += 1;
         let (identifier, usersig) = login.unwrap_or(("", ""));
-        let head = json!({
-            "ver": "v4", "platform": 7, "websdkappid": 537048168, "websdkversion": "1.7.3",
-            "a2": self.a2, "tinyid": self.tinyid, "identifier": identifier, "usersig": usersig,
-            "status_instid": 0, "contenttype": "json", "cs": 0, "servcmd": servcmd, "seq": self.seq,
-        });
-        let text = json!({"head": head, "body": body}).to_string();
+        let head = Head { a2: &self.a2, tinyid: &self.tinyid, identifier, usersig, servcmd, seq: self.seq, ..HEAD };
+        let text = serde_json::to_vec(&RequestFrame { head, body })?;
         self.socket.send(Message::Binary(Bytes::from(text))).await?;
         Ok(self.seq)
     }
@@ -86,9 +137,9 @@ impl SdkSocket {
                 if number_field(&bytes, "seq") != Some(seq) {
                     continue;
                 }
-                let frame: Value = serde_json::from_slice(&bytes)?;
-                if frame["head"]["servcmd"] == servcmd {
-                    return Ok(frame["body"].clone());
+                let frame: ReplyFrame = serde_json::from_slice(&bytes)?;
+                if frame.head.servcmd == servcmd {
+                    return Ok(frame.body);
                 }
             }
             bail!("socket closed while waiting for {servcmd}")
@@ -141,6 +192,16 @@ fn user_sig(ctx: &Context, user: &str) -> String {
     roomcast::auth::usersig::issue(ctx.options.sdkappid, &ctx.options.secret_key, user, 86_400, ctx.unix_now())
 }
 
+fn viewer_name(i: usize) -> String {
+    format!("viewer-{i}")
+}
+
+/// The UserSig of viewer `i` (see `Context::viewer_sig`).
+pub fn viewer_sig(o: &Options, i: usize) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    roomcast::auth::usersig::issue(o.sdkappid, &o.secret_key, &viewer_name(i), 86_400, now)
+}
+
 /// Connects, logs in (push mode) and joins; returns the ready socket and its poll key.
 async fn enter(
     ctx: &Context,
@@ -151,7 +212,11 @@ async fn enter(
     let instance = format!("{:016x}{i:016x}", ctx.run_id);
     let mut sdk = SdkSocket::open(ctx, i, &instance).await?;
     if let Some(user) = user {
-        sdk.login(user, &user_sig(ctx, user)).await?;
+        // Viewers' UserSigs were issued before the run; senders (i past the viewers) issue theirs.
+        match ctx.viewer_sig(i) {
+            Some(sig) => sdk.login(user, sig).await?,
+            None => sdk.login(user, &user_sig(ctx, user)).await?,
+        }
     }
     let key = sdk.join(&group_id(room), user.is_none()).await?;
     Ok((sdk, key))
@@ -160,7 +225,7 @@ async fn enter(
 /// One viewer: enters, then reads pushes (or long-polls) until the run stops.
 pub async fn viewer(ctx: Arc<Context>, i: usize, room: usize, slow: bool) -> ViewerOutcome {
     let mut outcome = ViewerOutcome::new(room, slow);
-    let user = format!("viewer-{i}");
+    let user = viewer_name(i);
     let anonymous = ctx.options.mode == ViewerMode::Anonymous;
     let entered = {
         let _permit = ctx.connect_slots.acquire().await;

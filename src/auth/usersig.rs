@@ -11,8 +11,6 @@
 //! expired (`now > time + expire`) → 70001; identifier mismatch → 70013;
 //! sdkappid mismatch → 70014.
 
-use std::io::Read;
-
 use base64::Engine as _;
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
@@ -152,15 +150,41 @@ pub fn decode(usersig: &str) -> Result<serde_json::Map<String, serde_json::Value
         })
         .collect();
     let compressed = LENIENT_B64.decode(std_b64.as_bytes()).map_err(|_| SigError::Malformed("not base64"))?;
-    let mut json = Vec::new();
-    flate2::read::ZlibDecoder::new(compressed.as_slice())
-        .take(MAX_INFLATED_BYTES + 1)
-        .read_to_end(&mut json)
-        .map_err(|_| SigError::Malformed("not zlib data (truncated?)"))?;
-    if json.len() as u64 > MAX_INFLATED_BYTES {
-        return Err(SigError::Malformed("inflates beyond the size limit"));
-    }
+    let json = inflate(&compressed)?;
     serde_json::from_slice(&json).map_err(|_| SigError::Malformed("not a JSON object"))
+}
+
+thread_local! {
+    /// One zlib decompressor per thread, reset for each UserSig: a new one allocates and zeroes
+    /// about 40 KB, which was most of the cost of checking a login's UserSig.
+    static INFLATER: std::cell::RefCell<flate2::Decompress> = std::cell::RefCell::new(flate2::Decompress::new(true));
+}
+
+/// Inflates a zlib stream of at most MAX_INFLATED_BYTES (a zip-bomb guard).
+fn inflate(compressed: &[u8]) -> Result<Vec<u8>, SigError> {
+    // Real tokens inflate to about 200 bytes; the buffer grows only for larger ones.
+    let mut json = Vec::with_capacity(512);
+    INFLATER.with_borrow_mut(|inflater| {
+        inflater.reset(true);
+        // Without FlushDecompress::Finish, which wants all the output room at once and cannot
+        // resume after running out of it.
+        loop {
+            let read = usize::try_from(inflater.total_in()).unwrap_or(usize::MAX).min(compressed.len());
+            let status = inflater.decompress_vec(&compressed[read..], &mut json, flate2::FlushDecompress::None);
+            if json.len() as u64 > MAX_INFLATED_BYTES {
+                return Err(SigError::Malformed("inflates beyond the size limit"));
+            }
+            match status {
+                Ok(flate2::Status::StreamEnd) => return Ok(json),
+                // Output full: room for more, up to one byte past the limit.
+                Ok(_) if json.len() == json.capacity() => {
+                    let room = json.len().min(MAX_INFLATED_BYTES as usize + 1 - json.len());
+                    json.reserve_exact(room);
+                }
+                _ => return Err(SigError::Malformed("not zlib data (truncated?)")),
+            }
+        }
+    })
 }
 
 fn number_field(doc: &serde_json::Map<String, serde_json::Value>, name: &str) -> Result<u64, SigError> {

@@ -86,3 +86,29 @@ fn zip_bombs_are_refused_before_parsing() {
         SigError::Malformed("inflates beyond the size limit")
     );
 }
+
+#[test]
+fn truncated_tokens_fail_and_leave_the_next_token_unaffected() {
+    // The thread's decompressor is reused: a failed inflate must not spoil the next one.
+    let compressed = LENIENT_B64.decode(PY_SIG.replace('*', "+").replace('-', "/").replace('_', "=")).unwrap();
+    let half: String =
+        STANDARD.encode(&compressed[..compressed.len() / 2]).replace('+', "*").replace('/', "-").replace('=', "_");
+    assert_eq!(
+        verify(&half, APPID, KEY, "xiaojun", T0).unwrap_err(),
+        SigError::Malformed("not zlib data (truncated?)")
+    );
+    assert_eq!(
+        verify("eJwrzs9NVSjISczMUyhJrSgBAC4tBc4_", APPID, KEY, "xiaojun", T0).unwrap_err(),
+        SigError::Malformed("not a JSON object")
+    );
+    assert!(verify(PY_SIG, APPID, KEY, "xiaojun", T0 + 10).is_ok());
+}
+
+#[test]
+fn documents_larger_than_the_first_buffer_inflate() {
+    let doc = serde_json::json!({"TLS.ver": "2.0", "pad": "x".repeat(10_000)});
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut z, doc.to_string().as_bytes()).unwrap();
+    let token = STANDARD.encode(z.finish().unwrap()).replace('+', "*").replace('/', "-").replace('=', "_");
+    assert_eq!(decode(&token).unwrap()["pad"].as_str().unwrap().len(), 10_000);
+}

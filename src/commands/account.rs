@@ -62,6 +62,7 @@ async fn import_one(call: &Call<'_>, item: &ImportItem) -> ImResult<()> {
     let store = &call.ctx.store;
     store.import_account(call.sdkappid(), &item.user_id, call.ctx.now()).await.map_err(|e| call.internal(e))?;
     if !profile.is_empty() {
+        // Writes nothing if a concurrent delete removed the account again.
         store.set_profile(call.sdkappid(), &item.user_id, &profile).await.map_err(|e| call.internal(e))?;
     }
     Ok(())

@@ -132,18 +132,14 @@ pub(super) async fn set(call: Call<'_>) -> ImResult<Reply> {
         .iter()
         .map(|item| Ok((item.tag.clone(), check_tag_value(&item.tag, &item.value)?.to_string())))
         .collect::<ImResult<Vec<_>>>()?;
-    let store = &call.ctx.store;
-    let exists = store
-        .existing_accounts(call.sdkappid(), std::slice::from_ref(&req.from_account))
-        .await
-        .map_err(|e| call.internal(e))?;
-    if exists.is_empty() {
+    let written =
+        call.ctx.store.set_profile(call.sdkappid(), &req.from_account, &items).await.map_err(|e| call.internal(e))?;
+    if !written {
         return Err(ImError::new(
             code::PROFILE_ACCOUNT_NOT_FOUND,
             format!("account {:?} does not exist", req.from_account),
         ));
     }
-    store.set_profile(call.sdkappid(), &req.from_account, &items).await.map_err(|e| call.internal(e))?;
     // Messages sent from now on carry the new nick and avatar.
     if let Some(instance) = call.instance {
         let text = |tag: &str| req.items.iter().find(|i| i.tag == tag).and_then(|i| i.value.as_str());

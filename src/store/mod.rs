@@ -5,6 +5,8 @@
 //! `postgres.rs`. The backend is picked by the URL scheme. Migrations in
 //! `migrations/<backend>/` are embedded in the binary and applied at start.
 
+mod account_cache;
+mod account_writer;
 mod moderation;
 mod postgres;
 mod sql;
@@ -86,8 +88,9 @@ pub trait Store: ModerationStore + Send + Sync + 'static {
     /// Which of `user_ids` are imported accounts.
     async fn existing_accounts(&self, sdkappid: u64, user_ids: &[String]) -> StoreResult<HashSet<String>>;
 
-    /// Sets profile tags; each value is JSON text.
-    async fn set_profile(&self, sdkappid: u64, user_id: &str, items: &[(String, String)]) -> StoreResult<()>;
+    /// Sets profile tags; each value is JSON text. False (and nothing written) when there is
+    /// no such account.
+    async fn set_profile(&self, sdkappid: u64, user_id: &str, items: &[(String, String)]) -> StoreResult<bool>;
     /// All stored tags of a profile as (tag, JSON text).
     async fn profile(&self, sdkappid: u64, user_id: &str) -> StoreResult<Vec<(String, String)>>;
 

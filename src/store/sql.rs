@@ -8,15 +8,21 @@ use sqlx::AnyPool;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::account_cache::AccountCache;
+use super::account_writer::AccountWriter;
 use super::{AppRecord, GroupPage, GroupRecord, Store, StoreError, StoreResult};
 
 pub struct SqlStore {
     pub(super) pool: AnyPool,
+    /// Accounts and profiles known without a query; every account write below updates it.
+    accounts: AccountCache,
+    writer: AccountWriter,
 }
 
 impl SqlStore {
+    /// Starts the account writer on the current runtime.
     pub(super) fn new(pool: AnyPool) -> Self {
-        Self { pool }
+        Self { writer: AccountWriter::start(pool.clone()), pool, accounts: AccountCache::default() }
     }
 }
 
@@ -118,15 +124,13 @@ impl Store for SqlStore {
     }
 
     async fn import_account(&self, sdkappid: u64, user_id: &str, now: u64) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "INSERT INTO accounts (sdkappid, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (sdkappid, user_id) DO NOTHING",
-        )
-        .bind(db(sdkappid))
-        .bind(user_id)
-        .bind(db(now))
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        if self.accounts.exists(sdkappid, user_id) {
+            return Ok(false);
+        }
+        let generation = self.accounts.generation();
+        let created = self.writer.insert(sdkappid, user_id, now).await?;
+        self.accounts.exists_since(generation, sdkappid, user_id, created);
+        Ok(created)
     }
 
     async fn delete_account(&self, sdkappid: u64, user_id: &str) -> StoreResult<bool> {
@@ -142,27 +146,47 @@ impl Store for SqlStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.accounts.forget_account(sdkappid, user_id);
         Ok(done.rows_affected() == 1)
     }
 
     async fn existing_accounts(&self, sdkappid: u64, user_ids: &[String]) -> StoreResult<HashSet<String>> {
-        if user_ids.is_empty() {
-            return Ok(HashSet::new());
+        let (known, unknown): (Vec<&String>, Vec<&String>) =
+            user_ids.iter().partition(|id| self.accounts.exists(sdkappid, id));
+        let mut known: HashSet<String> = known.into_iter().cloned().collect();
+        if unknown.is_empty() {
+            return Ok(known);
         }
+        let generation = self.accounts.generation();
         let sql = format!(
             "SELECT user_id FROM accounts WHERE sdkappid = $1 AND user_id IN ({})",
-            placeholders(2, user_ids.len())
+            placeholders(2, unknown.len())
         );
         let mut query = sqlx::query(&sql).bind(db(sdkappid));
-        for id in user_ids {
+        for id in unknown {
             query = query.bind(id);
         }
-        let rows = query.fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(|r| r.try_get("user_id")).collect::<Result<_, _>>()?)
+        for row in query.fetch_all(&self.pool).await? {
+            let id: String = row.try_get("user_id")?;
+            self.accounts.exists_since(generation, sdkappid, &id, false);
+            known.insert(id);
+        }
+        Ok(known)
     }
 
-    async fn set_profile(&self, sdkappid: u64, user_id: &str, items: &[(String, String)]) -> StoreResult<()> {
+    async fn set_profile(&self, sdkappid: u64, user_id: &str, items: &[(String, String)]) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
+        // Locks the account's row, so a concurrent delete either waits for this (and deletes
+        // what it wrote) or has won (and this writes nothing): no profile outlives its account,
+        // which is what lets a new account be known to have an empty profile.
+        let account = sqlx::query("UPDATE accounts SET created_at = created_at WHERE sdkappid = $1 AND user_id = $2")
+            .bind(db(sdkappid))
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        if account.rows_affected() == 0 {
+            return Ok(false);
+        }
         for (tag, value) in items {
             sqlx::query(
                 "INSERT INTO profiles (sdkappid, user_id, tag, value) VALUES ($1, $2, $3, $4) \
@@ -176,16 +200,24 @@ impl Store for SqlStore {
             .await?;
         }
         tx.commit().await?;
-        Ok(())
+        self.accounts.forget_profile(sdkappid, user_id);
+        Ok(true)
     }
 
     async fn profile(&self, sdkappid: u64, user_id: &str) -> StoreResult<Vec<(String, String)>> {
+        if let Some(profile) = self.accounts.profile(sdkappid, user_id) {
+            return Ok(profile.as_ref().clone());
+        }
+        let generation = self.accounts.generation();
         let rows = sqlx::query("SELECT tag, value FROM profiles WHERE sdkappid = $1 AND user_id = $2 ORDER BY tag")
             .bind(db(sdkappid))
             .bind(user_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(|r| Ok((r.try_get("tag")?, r.try_get("value")?))).collect()
+        let profile: Vec<(String, String)> =
+            rows.iter().map(|r| Ok((r.try_get("tag")?, r.try_get("value")?))).collect::<StoreResult<_>>()?;
+        self.accounts.profile_since(generation, sdkappid, user_id, profile.clone());
+        Ok(profile)
     }
 
     async fn insert_group(&self, g: &GroupRecord) -> StoreResult<bool> {

@@ -87,17 +87,21 @@ impl Writer {
         }
     }
 
-    /// Turns what the outbox held into frames: a room's batch is one push frame, and consecutive
-    /// single items share one, which the push clock builds once for every socket writing the
-    /// same items. A `Close` ends the list (and the caller closes the socket after writing it).
+    /// Turns what the outbox held into frames: consecutive room items, batches included, go out
+    /// as one push frame. A lone batch (the usual case: one per tick) is written as its own
+    /// shared frame; anything else (a member behind by several ticks, single items) is merged
+    /// by the push clock, which builds the frame once for every socket writing the same items.
+    /// One frame rather than one per tick matters most when the server is behind: every write
+    /// costs a trip through the TCP stack. A `Close` ends the list (and the caller closes the
+    /// socket after writing it).
     fn outbox_frames(&self, clock: &PushClock, drained: Vec<Outgoing>) -> (Vec<Message>, bool) {
         let now = Instant::now();
         let mut messages = Vec::new();
-        let mut items: Vec<Arc<PushItem>> = Vec::new();
-        let flush = |items: &mut Vec<Arc<PushItem>>, messages: &mut Vec<Message>| {
-            if !items.is_empty() {
-                messages.push(self.shared(&clock.frame(std::mem::take(items), now)));
-            }
+        let mut run = PushRun::default();
+        let flush = |run: &mut PushRun, messages: &mut Vec<Message>| match std::mem::take(run) {
+            PushRun::Empty => {}
+            PushRun::Batch(batch) => messages.push(self.shared(&batch)),
+            PushRun::Items(items) => messages.push(self.shared(&clock.frame(items, now))),
         };
         let mut close = false;
         for out in drained {
@@ -106,19 +110,40 @@ impl Writer {
                     close = true;
                     break;
                 }
-                Outgoing::Item(item) => items.push(item),
-                Outgoing::Batch(batch) => {
-                    flush(&mut items, &mut messages);
-                    messages.push(self.shared(&batch));
-                }
+                Outgoing::Item(item) => run.push(std::slice::from_ref(&item), None),
+                Outgoing::Batch(batch) => run.push(batch.items(), Some(&batch)),
                 Outgoing::Frame(bytes) => {
-                    flush(&mut items, &mut messages);
+                    flush(&mut run, &mut messages);
                     messages.push(self.message(bytes));
                 }
             }
         }
-        flush(&mut items, &mut messages);
+        flush(&mut run, &mut messages);
         (messages, close)
+    }
+}
+
+/// Consecutive room items waiting to become one push frame.
+#[derive(Default)]
+enum PushRun {
+    #[default]
+    Empty,
+    /// Exactly one batch so far: its shared frame can be written as it is.
+    Batch(Arc<Batch>),
+    Items(Vec<Arc<PushItem>>),
+}
+
+impl PushRun {
+    fn push(&mut self, items: &[Arc<PushItem>], batch: Option<&Arc<Batch>>) {
+        *self = match (std::mem::take(self), batch) {
+            (PushRun::Empty, Some(batch)) => PushRun::Batch(batch.clone()),
+            (PushRun::Empty, None) => PushRun::Items(items.to_vec()),
+            (PushRun::Batch(first), _) => PushRun::Items([first.items(), items].concat()),
+            (PushRun::Items(mut held), _) => {
+                held.extend_from_slice(items);
+                PushRun::Items(held)
+            }
+        };
     }
 }
 

@@ -73,11 +73,6 @@ async fn reload_on_sighup(file: Option<PathBuf>, ctx: std::sync::Arc<roomcast::c
     }
 }
 
-/// jemalloc: tens of thousands of sockets each allocate and free frame buffers of a few KB; glibc's
-/// malloc spent over 12% of the server's CPU on them (`_int_malloc`) in the long-poll benchmark.
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

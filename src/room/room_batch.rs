@@ -1,6 +1,8 @@
 //! Handing a push tick's items to members (rooms that merge per tick; see `room::batch`).
 
-use super::{Member, Outgoing, Room, RoomState};
+use std::sync::Arc;
+
+use super::{Member, Outbox, Outgoing, PushItem, Room, RoomState};
 use crate::room::batch::Batch;
 
 impl Room {
@@ -20,18 +22,22 @@ impl Room {
             if member.from_seq <= first_seq {
                 outbox.offer(Outgoing::Batch(batch.clone()));
             } else {
-                for item in batch.items().iter().filter(|i| i.seq >= member.from_seq) {
-                    outbox.offer(Outgoing::Item(item.clone()));
-                }
+                offer_since(outbox, batch.items(), member.from_seq);
             }
         }
     }
 
     /// A member leaving during a tick still gets the tick's items published while it was in.
     pub(super) fn settle(state: &RoomState, member: &Member) {
-        let Some(outbox) = &member.outbox else { return };
-        for item in state.batch.iter().filter(|i| i.seq >= member.from_seq) {
-            outbox.offer(Outgoing::Item(item.clone()));
+        if let Some(outbox) = &member.outbox {
+            offer_since(outbox, &state.batch, member.from_seq);
         }
+    }
+}
+
+/// Offers, one by one, the items a member that joined at `from_seq` was there for.
+fn offer_since(outbox: &Outbox, items: &[Arc<PushItem>], from_seq: u64) {
+    for item in items.iter().filter(|i| i.seq >= from_seq) {
+        outbox.offer(Outgoing::Item(item.clone()));
     }
 }

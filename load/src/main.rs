@@ -4,8 +4,9 @@ use clap::Parser;
 use roomcast_load::options::Options;
 use roomcast_load::{chart, run};
 
-/// The same allocator as the server: the tool reads as many frames as the server writes, and
-/// should take as little of the shared CPU as it can.
+/// jemalloc under benchmark (feature `jemalloc`): the tool reads as many frames as the server
+/// writes, and should take as little of the shared CPU as it can.
+#[cfg(feature = "jemalloc")]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -79,7 +79,8 @@ pub struct Options {
     /// 127.0.0.x source addresses to spread connections over (from 127.0.0.2).
     #[arg(long, default_value_t = 8)]
     pub source_addresses: u8,
-    /// Percent of viewers that stop reading once joined (deliberately slow consumers).
+    /// Percent of viewers that stop reading halfway through the sending (deliberately slow
+    /// consumers); the report compares the other viewers' latency before and after.
     #[arg(long, default_value_t = 0.0)]
     pub slow_percent: f64,
     /// Anonymous viewers wait this long after a long-poll answer before polling again, as the

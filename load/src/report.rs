@@ -102,6 +102,20 @@ pub struct Messages {
     pub server_cpu_us_per_delivery: Option<f64>,
 }
 
+/// Scenario 6: the reading viewers' latency while every viewer reads, and after the slow ones
+/// stopped reading, by receive time; and the server's memory at those moments.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct SlowPhases {
+    /// Seconds after the run began when the slow viewers stopped reading.
+    pub stop_s: f64,
+    pub before: Percentiles,
+    pub after: Percentiles,
+    /// p99 after over p99 before, minus one (0.2 = 20% higher).
+    pub p99_change: f64,
+    pub rss_at_stop_bytes: Option<u64>,
+    pub rss_max_after_bytes: Option<u64>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub name: String,
@@ -128,6 +142,7 @@ pub struct Report {
     pub tool_cpu_seconds: f64,
     pub per_second: Vec<SecondPoint>,
     pub samples: Vec<Sample>,
+    pub slow_phases: Option<SlowPhases>,
 }
 
 impl Report {
@@ -162,6 +177,7 @@ impl Report {
             tool_cpu_seconds: 0.0,
             per_second: Vec::new(),
             samples: Vec::new(),
+            slow_phases: None,
         }
     }
 
@@ -236,6 +252,33 @@ impl Report {
         self.tool_cpu_seconds = tool_end.cpu_seconds - tool_start.cpu_seconds;
     }
 
+    /// Splits the sending at the moment the slow viewers stopped reading: whole seconds of
+    /// receive time from the start of the sending until the stop, against whole seconds from
+    /// the stop until the sending ended (the drain, when nothing new is sent, is in neither).
+    /// `bounds_us`: the sending's start, the stop, the sending's end.
+    pub fn slow_phases(&mut self, seconds: &[Second], bounds_us: [u64; 3], samples: &[Sample]) {
+        let [started_us, stop_us, send_end_us] = bounds_us;
+        let merged = |from_s: u64, to_s: u64| {
+            let mut h = crate::stats::histogram(2);
+            for second in seconds.iter().take(to_s as usize).skip(from_s as usize) {
+                h.add(&second.latency).expect("same bounds");
+            }
+            Percentiles::of(&h)
+        };
+        let stop_s = stop_us as f64 / 1e6;
+        let before = merged(started_us.div_ceil(1_000_000), stop_us / 1_000_000);
+        let after = merged(stop_us.div_ceil(1_000_000), send_end_us / 1_000_000);
+        let rss_after = samples.iter().filter(|s| s.t_s >= stop_s).filter_map(|s| s.server_rss_bytes);
+        self.slow_phases = Some(SlowPhases {
+            stop_s,
+            p99_change: if before.p99_ms > 0.0 { after.p99_ms / before.p99_ms - 1.0 } else { 0.0 },
+            before,
+            after,
+            rss_at_stop_bytes: samples.iter().rev().find(|s| s.t_s <= stop_s).and_then(|s| s.server_rss_bytes),
+            rss_max_after_bytes: rss_after.max(),
+        });
+    }
+
     /// A few lines for the terminal.
     pub fn summary(&self) -> String {
         let m = &self.messages;
@@ -275,6 +318,54 @@ impl Report {
             cpd = opt(m.server_cpu_us_per_delivery, " µs"),
             tool = self.tool_cpu_seconds,
             errs = self.viewer_errors,
-        )
+        ) + &self.slow_phases.as_ref().map_or(String::new(), |p| {
+            let mb = |b: Option<u64>| b.map_or("n/a".to_owned(), |b| format!("{} MB", b / 1_000_000));
+            format!(
+                "\nslow viewers stopped reading at {:.0} s: readers' latency before p50 {:.1} p99 {:.1} ms, after p50 {:.1} p99 {:.1} ms ({:+.0}% at p99); rss {} at the stop, at most {} after",
+                p.stop_s,
+                p.before.p50_ms,
+                p.before.p99_ms,
+                p.after.p50_ms,
+                p.after.p99_ms,
+                p.p99_change * 100.0,
+                mb(p.rss_at_stop_bytes),
+                mb(p.rss_max_after_bytes)
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn second(latency_ms: u64) -> Second {
+        let mut latency = crate::stats::histogram(2);
+        latency.record(latency_ms * 1000).unwrap();
+        Second { delivered: 1, latency }
+    }
+
+    fn sample(t_s: f64, rss_mb: u64) -> Sample {
+        Sample { t_s, server_cpu_percent: None, server_rss_bytes: Some(rss_mb * 1_000_000), delivered: 0 }
+    }
+
+    #[test]
+    fn slow_phases_split_the_sending_at_the_stop() {
+        let options = Options::parse_from(["roomcast-load", "--target", "127.0.0.1:1"]);
+        let mut report = Report::new(&options, 1, 1.0, None, None);
+        // Seconds 0-1 are joins, 2.5 s sending starts, 6.5 s the stop, 10.5 s the end, then drain.
+        let seconds: Vec<Second> =
+            [5, 5, 1000, 100, 100, 100, 2000, 300, 300, 300, 5000, 900].into_iter().map(second).collect();
+        let samples = [sample(6.0, 400), sample(7.0, 410), sample(9.0, 450), sample(11.0, 420)];
+        report.slow_phases(&seconds, [2_500_000, 6_500_000, 10_500_000], &samples);
+        let phases = report.slow_phases.unwrap();
+        // Before: whole seconds 3, 4, 5 (100 ms); after: 7, 8, 9 (300 ms). Seconds 6 and 10 hold
+        // the stop and the end, second 2 the start: in neither, nor are the joins and the drain.
+        assert!((phases.before.p99_ms - 100.0).abs() < 1.0, "{phases:?}");
+        assert!((phases.after.p99_ms - 300.0).abs() < 3.0, "{phases:?}");
+        assert!((phases.p99_change - 2.0).abs() < 0.05, "{phases:?}");
+        assert_eq!(phases.rss_at_stop_bytes, Some(400_000_000));
+        assert_eq!(phases.rss_max_after_bytes, Some(450_000_000));
     }
 }

@@ -54,6 +54,8 @@ pub struct Context {
     ack_latency: std::sync::Mutex<Histogram<u64>>,
     send_start: CancellationToken,
     send_end_us: AtomicU64,
+    /// Slow viewers stop reading when this is cancelled, halfway through the sending.
+    slow_stop: CancellationToken,
     stop: CancellationToken,
     /// UserSigs of the logged-in viewers, issued before the run: a page gets its UserSig from
     /// the business backend, so issuing it is no part of a join, and doing it during the joins
@@ -83,6 +85,7 @@ impl Context {
             ack_latency: std::sync::Mutex::new(Histogram::new_with_bounds(1, 600_000_000, 3)?),
             send_start: CancellationToken::new(),
             send_end_us: AtomicU64::new(u64::MAX),
+            slow_stop: CancellationToken::new(),
             stop: CancellationToken::new(),
             target,
             options,
@@ -119,6 +122,11 @@ impl Context {
 
     pub async fn stopped(&self) {
         self.stop.cancelled().await
+    }
+
+    /// Halfway through the sending, when slow viewers stop reading.
+    pub async fn slow_stopped(&self) {
+        self.slow_stop.cancelled().await
     }
 
     pub async fn sending_started(&self) {
@@ -234,11 +242,20 @@ async fn phases(ctx: Arc<Context>) -> anyhow::Result<Report> {
         idle.zip(server_after_join).map(|(a, b)| b.cpu_seconds - a.cpu_seconds),
         tool_after_join.cpu_seconds - tool_before_join.cpu_seconds,
     );
+    // When the sending started and when the slow viewers stopped reading.
+    let mut slow_phase_bounds = None;
     if !o.join_only && senders_per_room > 0 {
         let started = ctx.recorder.now_us();
         let start_usage = usage(&ctx);
         ctx.send_end_us.store(started + (o.duration * 1e6) as u64, Ordering::Relaxed);
         ctx.send_start.cancel();
+        slow_phase_bounds = Some((started, started + (o.duration * 0.5e6) as u64));
+        let slow_stop = ctx.slow_stop.clone();
+        let halfway = Duration::from_secs_f64(o.duration / 2.0);
+        tokio::spawn(async move {
+            tokio::time::sleep(halfway).await;
+            slow_stop.cancel();
+        });
         let bar = progress(o, (o.duration + o.drain).ceil() as u64, "sending  [{bar:40}] {pos}/{len}s {msg}");
         let mut previous = (start_usage, 0u64);
         let end = Instant::now() + Duration::from_secs_f64(o.duration + o.drain);
@@ -278,6 +295,9 @@ async fn phases(ctx: Arc<Context>) -> anyhow::Result<Report> {
     let ack_latency = ctx.ack_latency.lock().expect("lock").clone();
     report.finish(&ctx, &outcomes, sender_errors, admitted, ctx.acked.load(Ordering::Relaxed), &latency, &join_latency);
     report.send_answer_latency = crate::report::Percentiles::of(&ack_latency);
+    if let Some((started_us, stop_us)) = slow_phase_bounds.filter(|_| o.slow_percent > 0.0) {
+        report.slow_phases(&seconds, [started_us, stop_us, ctx.send_end_us.load(Ordering::Relaxed)], &samples);
+    }
     report.series(&seconds, samples, tool_start, process::own());
     Ok(report)
 }

@@ -241,15 +241,30 @@ pub async fn viewer(ctx: Arc<Context>, i: usize, room: usize, slow: bool) -> Vie
             return outcome;
         }
     };
-    if slow {
-        // A slow consumer keeps its socket open and never reads again.
-        ctx.stopped().await;
-        return outcome;
-    }
-    let result = match key {
-        Some(key) => poll_loop(&ctx, i, &mut sdk, &key, &mut outcome).await,
-        None => push_loop(&ctx, i, &mut sdk, &mut outcome).await,
+    let reading = async {
+        match key {
+            Some(key) => poll_loop(&ctx, i, &mut sdk, &key, &mut outcome).await,
+            None => push_loop(&ctx, i, &mut sdk, &mut outcome).await,
+        }
     };
+    let result = if slow {
+        // A slow consumer reads like the others until halfway through the sending, then keeps
+        // its socket open and never reads again.
+        let read_until_halfway = tokio::select! {
+            result = reading => Some(result),
+            _ = ctx.slow_stopped() => None,
+        };
+        match read_until_halfway {
+            Some(result) => result,
+            None => {
+                ctx.stopped().await;
+                Ok(())
+            }
+        }
+    } else {
+        reading.await
+    };
+    drop(sdk);
     if let Err(e) = result {
         outcome.error = Some(format!("{e:#}"));
     }

@@ -14,7 +14,8 @@ const MAX_LATENCY_US: u64 = 60_000_000;
 /// Viewers record into one of a few shards, so two cores rarely wait on the same lock.
 const SHARDS: usize = 16;
 
-fn histogram(significant_digits: u8) -> Histogram<u64> {
+/// A latency histogram in µs, up to a minute; per-second ones keep two significant digits.
+pub fn histogram(significant_digits: u8) -> Histogram<u64> {
     Histogram::new_with_bounds(1, MAX_LATENCY_US, significant_digits).expect("valid histogram bounds")
 }
 

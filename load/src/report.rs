@@ -252,10 +252,12 @@ impl Report {
         self.tool_cpu_seconds = tool_end.cpu_seconds - tool_start.cpu_seconds;
     }
 
-    /// Splits the sending at the moment the slow viewers stopped reading: whole seconds of
-    /// receive time from the start of the sending until the stop, against whole seconds from
-    /// the stop until the sending ended (the drain, when nothing new is sent, is in neither).
-    /// `bounds_us`: the sending's start, the stop, the sending's end.
+    /// Splits the sending at the moment the slow viewers stopped reading (halfway): whole
+    /// seconds of receive time in the second quarter of the sending, when every viewer reads
+    /// and the start's backlog is over, against whole seconds from the stop until the sending
+    /// ended (the drain, when nothing new is sent, is in neither). Percentiles of windows of
+    /// different lengths compare fairly; maxima would not. `bounds_us`: the sending's start,
+    /// the stop, the sending's end.
     pub fn slow_phases(&mut self, seconds: &[Second], bounds_us: [u64; 3], samples: &[Sample]) {
         let [started_us, stop_us, send_end_us] = bounds_us;
         let merged = |from_s: u64, to_s: u64| {
@@ -266,7 +268,8 @@ impl Report {
             Percentiles::of(&h)
         };
         let stop_s = stop_us as f64 / 1e6;
-        let before = merged(started_us.div_ceil(1_000_000), stop_us / 1_000_000);
+        let warmed_up_us = started_us + (stop_us - started_us) / 2;
+        let before = merged(warmed_up_us.div_ceil(1_000_000), stop_us / 1_000_000);
         let after = merged(stop_us.div_ceil(1_000_000), send_end_us / 1_000_000);
         let rss_after = samples.iter().filter(|s| s.t_s >= stop_s).filter_map(|s| s.server_rss_bytes);
         self.slow_phases = Some(SlowPhases {
@@ -354,14 +357,15 @@ mod tests {
     fn slow_phases_split_the_sending_at_the_stop() {
         let options = Options::parse_from(["roomcast-load", "--target", "127.0.0.1:1"]);
         let mut report = Report::new(&options, 1, 1.0, None, None);
-        // Seconds 0-1 are joins, 2.5 s sending starts, 6.5 s the stop, 10.5 s the end, then drain.
+        // Second 0 holds joins; the sending starts at 0.5 s (its first quarter, the warm-up, ends
+        // at 3.5 s), stops being read by the slow viewers at 6.5 s and ends at 12.5 s; a drain.
         let seconds: Vec<Second> =
-            [5, 5, 1000, 100, 100, 100, 2000, 300, 300, 300, 5000, 900].into_iter().map(second).collect();
+            [5, 800, 800, 1000, 100, 100, 2000, 300, 300, 300, 300, 300, 5000, 900].into_iter().map(second).collect();
         let samples = [sample(6.0, 400), sample(7.0, 410), sample(9.0, 450), sample(11.0, 420)];
-        report.slow_phases(&seconds, [2_500_000, 6_500_000, 10_500_000], &samples);
+        report.slow_phases(&seconds, [500_000, 6_500_000, 12_500_000], &samples);
         let phases = report.slow_phases.unwrap();
-        // Before: whole seconds 3, 4, 5 (100 ms); after: 7, 8, 9 (300 ms). Seconds 6 and 10 hold
-        // the stop and the end, second 2 the start: in neither, nor are the joins and the drain.
+        // Before: whole seconds 4, 5 (100 ms); after: 7 to 11 (300 ms). Seconds 3, 6 and 12 hold
+        // the warm-up's end, the stop and the end: in neither, nor are the warm-up and the drain.
         assert!((phases.before.p99_ms - 100.0).abs() < 1.0, "{phases:?}");
         assert!((phases.after.p99_ms - 300.0).abs() < 3.0, "{phases:?}");
         assert!((phases.p99_change - 2.0).abs() < 0.05, "{phases:?}");

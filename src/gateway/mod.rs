@@ -63,6 +63,10 @@ pub fn router(gateway: Gateway) -> Router {
         .with_state(gateway)
 }
 
+/// How many bytes of frames written together may wait in a socket's write buffer before they
+/// are sent; the session flushes after each round of writes anyway.
+const WRITE_BATCH_BYTES: usize = 16 * 1024;
+
 async fn upgrade(
     State(gateway): State<Gateway>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
@@ -72,9 +76,13 @@ async fn upgrade(
 ) -> Response {
     let params = session::SocketParams::from_query(&query, mode, peer.ip().to_string());
     // Small buffers: an idle connection should cost little memory. Requests are under 1 KiB
-    // but for long texts, which take a few reads.
-    ws.max_message_size(256 * 1024).read_buffer_size(1024).write_buffer_size(0).on_upgrade(move |socket| {
-        let tasks = gateway.tasks.clone();
-        tasks.track_future(session::run(gateway, socket, params))
-    })
+    // but for long texts, which take a few reads. The write buffer allocates nothing until the
+    // first write; frames written together (a backlog of ticks) go out in one system call up
+    // to WRITE_BATCH_BYTES, and the buffer keeps no more capacity than that and one frame.
+    ws.max_message_size(256 * 1024).read_buffer_size(1024).write_buffer_size(WRITE_BATCH_BYTES).on_upgrade(
+        move |socket| {
+            let tasks = gateway.tasks.clone();
+            tasks.track_future(session::run(gateway, socket, params))
+        },
+    )
 }

@@ -87,21 +87,22 @@ impl Writer {
         }
     }
 
-    /// Turns what the outbox held into frames: consecutive room items, batches included, go out
-    /// as one push frame. A lone batch (the usual case: one per tick) is written as its own
-    /// shared frame; anything else (a member behind by several ticks, single items) is merged
-    /// by the push clock, which builds the frame once for every socket writing the same items.
-    /// One frame rather than one per tick matters most when the server is behind: every write
-    /// costs a trip through the TCP stack. A `Close` ends the list (and the caller closes the
-    /// socket after writing it).
+    /// Turns what the outbox held into frames, written with one flush. A batch (one room's
+    /// tick) goes out as its own shared frame: a member behind by several ticks writes those
+    /// ticks' frames back to back, copied once into the socket's write buffer, rather than a
+    /// frame merged for it alone, whose encoding no other socket would share and whose size,
+    /// kept as the write buffer's capacity, would grow with the backlog. Consecutive single
+    /// items (personal notices, a member that joined mid-tick, a slow member's unpacked
+    /// batches) become one frame, found again by the push clock for every socket holding the
+    /// same items. A `Close` ends the list (and the caller closes the socket after writing it).
     fn outbox_frames(&self, clock: &PushClock, drained: Vec<Outgoing>) -> (Vec<Message>, bool) {
         let now = Instant::now();
         let mut messages = Vec::new();
-        let mut run = PushRun::default();
-        let flush = |run: &mut PushRun, messages: &mut Vec<Message>| match std::mem::take(run) {
-            PushRun::Empty => {}
-            PushRun::Batch(batch) => messages.push(self.shared(&batch)),
-            PushRun::Items(items) => messages.push(self.shared(&clock.frame(items, now))),
+        let mut items: Vec<Arc<PushItem>> = Vec::new();
+        let flush = |items: &mut Vec<Arc<PushItem>>, messages: &mut Vec<Message>| {
+            if !items.is_empty() {
+                messages.push(self.shared(&clock.frame(std::mem::take(items), now)));
+            }
         };
         let mut close = false;
         for out in drained {
@@ -110,40 +111,19 @@ impl Writer {
                     close = true;
                     break;
                 }
-                Outgoing::Item(item) => run.push(std::slice::from_ref(&item), None),
-                Outgoing::Batch(batch) => run.push(batch.items(), Some(&batch)),
+                Outgoing::Item(item) => items.push(item),
+                Outgoing::Batch(batch) => {
+                    flush(&mut items, &mut messages);
+                    messages.push(self.shared(&batch));
+                }
                 Outgoing::Frame(bytes) => {
-                    flush(&mut run, &mut messages);
+                    flush(&mut items, &mut messages);
                     messages.push(self.message(bytes));
                 }
             }
         }
-        flush(&mut run, &mut messages);
+        flush(&mut items, &mut messages);
         (messages, close)
-    }
-}
-
-/// Consecutive room items waiting to become one push frame.
-#[derive(Default)]
-enum PushRun {
-    #[default]
-    Empty,
-    /// Exactly one batch so far: its shared frame can be written as it is.
-    Batch(Arc<Batch>),
-    Items(Vec<Arc<PushItem>>),
-}
-
-impl PushRun {
-    fn push(&mut self, items: &[Arc<PushItem>], batch: Option<&Arc<Batch>>) {
-        *self = match (std::mem::take(self), batch) {
-            (PushRun::Empty, Some(batch)) => PushRun::Batch(batch.clone()),
-            (PushRun::Empty, None) => PushRun::Items(items.to_vec()),
-            (PushRun::Batch(first), _) => PushRun::Items([first.items(), items].concat()),
-            (PushRun::Items(mut held), _) => {
-                held.extend_from_slice(items);
-                PushRun::Items(held)
-            }
-        };
     }
 }
 
@@ -353,4 +333,59 @@ async fn long_poll(
     let (service, _) = request.service_command();
     let answer = commands::long_poll(&gateway.ctx, &caller, service, request.body_bytes()).await?;
     Ok(frame::poll_reply(&request.head, &answer.key, answer.next_seq, &answer.items))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::room::Priority;
+    use crate::room::item::ItemKind;
+
+    fn item(seq: u64) -> Arc<PushItem> {
+        let json = Bytes::from(format!(r#"{{"MsgSeq":{seq}}}"#));
+        Arc::new(PushItem { seq, kind: ItemKind::Message, priority: Priority::Normal, time: 0, json })
+    }
+
+    fn payload(message: &Message) -> Bytes {
+        match message {
+            Message::Binary(bytes) => bytes.clone(),
+            other => panic!("expected a binary frame, got {other:?}"),
+        }
+    }
+
+    fn seqs(message: &Message) -> Vec<u64> {
+        let frame: serde_json::Value = serde_json::from_slice(&payload(message)).unwrap();
+        let items = frame["body"]["EventArray"][0]["GroupMsgArray"].as_array().unwrap();
+        items.iter().map(|i| i["MsgSeq"].as_u64().unwrap()).collect()
+    }
+
+    #[tokio::test]
+    async fn a_backlog_of_ticks_is_written_as_their_shared_frames_and_single_items_are_merged() {
+        let writer = Writer { mode: FrameMode::Binary, gzip: false, compress_min: usize::MAX };
+        let clock = PushClock::new(Duration::from_millis(100));
+        let (first, second, late) =
+            (Batch::new(vec![item(1), item(2)]), Batch::new(vec![item(3)]), Batch::new(vec![item(6)]));
+        let drained = vec![
+            Outgoing::Batch(first.clone()),
+            Outgoing::Batch(second.clone()),
+            Outgoing::Item(item(4)),
+            Outgoing::Item(item(5)),
+            Outgoing::Frame(Bytes::from_static(b"{\"reply\":1}")),
+            Outgoing::Batch(late.clone()),
+            Outgoing::Close,
+            Outgoing::Item(item(7)),
+        ];
+        let (messages, close) = writer.outbox_frames(&clock, drained);
+        assert!(close);
+        assert_eq!(messages.len(), 5, "two ticks, the merged items, the reply, the late tick; nothing after the close");
+        // Each tick's frame is the batch's own, shared with every other member: the same bytes.
+        for (message, batch) in [(&messages[0], &first), (&messages[1], &second), (&messages[4], &late)] {
+            assert_eq!(payload(message).as_ptr(), frame::encode_batch(batch).as_ptr());
+        }
+        assert_eq!(seqs(&messages[0]), [1, 2]);
+        assert_eq!(seqs(&messages[1]), [3]);
+        assert_eq!(seqs(&messages[2]), [4, 5]);
+        assert_eq!(payload(&messages[3]), Bytes::from_static(b"{\"reply\":1}"));
+        assert_eq!(seqs(&messages[4]), [6]);
+    }
 }

@@ -70,7 +70,8 @@ pub struct Options {
     /// Seconds between the last join and the first send.
     #[arg(long, default_value_t = 2.0)]
     pub settle: f64,
-    /// Seconds to keep reading after the last send.
+    /// Seconds to keep reading after the last send, at least; reading goes on while a second
+    /// still brings deliveries (items in flight are not lost, only late), for up to a minute more.
     #[arg(long, default_value_t = 3.0)]
     pub drain: f64,
     /// Connections being opened (connect, login, join) at once.
@@ -79,7 +80,7 @@ pub struct Options {
     /// 127.0.0.x source addresses to spread connections over (from 127.0.0.2).
     #[arg(long, default_value_t = 8)]
     pub source_addresses: u8,
-    /// Percent of viewers that stop reading halfway through the sending (deliberately slow
+    /// Percent of viewers that stop reading two thirds into the sending (deliberately slow
     /// consumers); the report compares the other viewers' latency before and after.
     #[arg(long, default_value_t = 0.0)]
     pub slow_percent: f64,

@@ -252,12 +252,12 @@ impl Report {
         self.tool_cpu_seconds = tool_end.cpu_seconds - tool_start.cpu_seconds;
     }
 
-    /// Splits the sending at the moment the slow viewers stopped reading (halfway): whole
-    /// seconds of receive time in the second quarter of the sending, when every viewer reads
-    /// and the start's backlog is over, against whole seconds from the stop until the sending
-    /// ended (the drain, when nothing new is sent, is in neither). Percentiles of windows of
-    /// different lengths compare fairly; maxima would not. `bounds_us`: the sending's start,
-    /// the stop, the sending's end.
+    /// Splits the sending into thirds: the first is the warm-up (a room that starts receiving
+    /// 40 msg/s with 19 000 members waiting takes several seconds to settle into merged
+    /// writes), the second has every viewer reading, and the slow viewers stop reading at the
+    /// start of the third. Compares whole seconds of receive time in the second third with
+    /// those in the last (the drain, when nothing new is sent, is in neither). `bounds_us`: the
+    /// sending's start, the stop, the sending's end.
     pub fn slow_phases(&mut self, seconds: &[Second], bounds_us: [u64; 3], samples: &[Sample]) {
         let [started_us, stop_us, send_end_us] = bounds_us;
         let merged = |from_s: u64, to_s: u64| {
@@ -357,8 +357,8 @@ mod tests {
     fn slow_phases_split_the_sending_at_the_stop() {
         let options = Options::parse_from(["roomcast-load", "--target", "127.0.0.1:1"]);
         let mut report = Report::new(&options, 1, 1.0, None, None);
-        // Second 0 holds joins; the sending starts at 0.5 s (its first quarter, the warm-up, ends
-        // at 3.5 s), stops being read by the slow viewers at 6.5 s and ends at 12.5 s; a drain.
+        // Second 0 holds joins; the sending starts at 0.5 s (the warm-up, half the time before the
+        // stop, ends at 3.5 s), stops being read by the slow viewers at 6.5 s and ends at 12.5 s.
         let seconds: Vec<Second> =
             [5, 800, 800, 1000, 100, 100, 2000, 300, 300, 300, 300, 300, 5000, 900].into_iter().map(second).collect();
         let samples = [sample(6.0, 400), sample(7.0, 410), sample(9.0, 450), sample(11.0, 420)];

@@ -54,7 +54,7 @@ pub struct Context {
     ack_latency: std::sync::Mutex<Histogram<u64>>,
     send_start: CancellationToken,
     send_end_us: AtomicU64,
-    /// Slow viewers stop reading when this is cancelled, halfway through the sending.
+    /// Slow viewers stop reading when this is cancelled, two thirds into the sending.
     slow_stop: CancellationToken,
     stop: CancellationToken,
     /// UserSigs of the logged-in viewers, issued before the run: a page gets its UserSig from
@@ -249,11 +249,11 @@ async fn phases(ctx: Arc<Context>) -> anyhow::Result<Report> {
         let start_usage = usage(&ctx);
         ctx.send_end_us.store(started + (o.duration * 1e6) as u64, Ordering::Relaxed);
         ctx.send_start.cancel();
-        slow_phase_bounds = Some((started, started + (o.duration * 0.5e6) as u64));
+        slow_phase_bounds = Some((started, started + (o.duration * 1e6 * 2.0 / 3.0) as u64));
         let slow_stop = ctx.slow_stop.clone();
-        let halfway = Duration::from_secs_f64(o.duration / 2.0);
+        let two_thirds = Duration::from_secs_f64(o.duration * 2.0 / 3.0);
         tokio::spawn(async move {
-            tokio::time::sleep(halfway).await;
+            tokio::time::sleep(two_thirds).await;
             slow_stop.cancel();
         });
         let bar = progress(o, (o.duration + o.drain).ceil() as u64, "sending  [{bar:40}] {pos}/{len}s {msg}");
@@ -261,7 +261,12 @@ async fn phases(ctx: Arc<Context>) -> anyhow::Result<Report> {
         let end = Instant::now() + Duration::from_secs_f64(o.duration + o.drain);
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.tick().await;
-        while Instant::now() < end {
+        // After the minimum drain, a second without deliveries means nothing is in flight; a
+        // server still delivering a minute later is reported with what it has not delivered
+        // as lost.
+        let mut delivering = true;
+        let latest_end = end + Duration::from_secs(60);
+        while Instant::now() < end || (delivering && Instant::now() < latest_end) {
             tick.tick().await;
             let now_usage = usage(&ctx);
             let (_, seconds) = ctx.recorder.merged();
@@ -269,6 +274,7 @@ async fn phases(ctx: Arc<Context>) -> anyhow::Result<Report> {
             let sample = Sample::new(ctx.recorder.now_us(), previous, (now_usage, delivered));
             bar.set_message(sample.progress_line());
             bar.inc(1);
+            delivering = sample.delivered > 0;
             samples.push(sample);
             previous = (now_usage, delivered);
         }

@@ -248,13 +248,13 @@ pub async fn viewer(ctx: Arc<Context>, i: usize, room: usize, slow: bool) -> Vie
         }
     };
     let result = if slow {
-        // A slow consumer reads like the others until halfway through the sending, then keeps
+        // A slow consumer reads like the others until two thirds into the sending, then keeps
         // its socket open and never reads again.
-        let read_until_halfway = tokio::select! {
+        let read_until_stop = tokio::select! {
             result = reading => Some(result),
             _ = ctx.slow_stopped() => None,
         };
-        match read_until_halfway {
+        match read_until_stop {
             Some(result) => result,
             None => {
                 ctx.stopped().await;

@@ -93,7 +93,8 @@ pub struct Messages {
     /// Deliveries to reading viewers.
     pub delivered: u64,
     pub delivered_per_second: f64,
-    /// What reading viewers should have received: every message that reached anyone in its room.
+    /// What reading viewers should have received: on roomcast every message that reached anyone
+    /// in its room (what the room admitted), on the peers every message sent to it.
     pub expected: u64,
     /// Expected minus received, summed over reading viewers.
     pub lost: u64,
@@ -205,12 +206,19 @@ impl Report {
         latency: &Histogram<u64>,
         join_latency: &Histogram<u64>,
     ) {
-        let expected_per_room = ctx.recorder.ledger.seen_per_room(ctx.options.rooms);
+        // roomcast admits what its frequency control lets through, and an admitted message
+        // reaches every reader or none: what reached anyone is what everyone should get. The
+        // peers admit everything: a message that reached no one is lost to every reader.
+        let expected_per_room = if crate::run::uses_sdk(&ctx.options) {
+            ctx.recorder.ledger.seen_per_room(ctx.options.rooms)
+        } else {
+            ctx.recorder.ledger.offered_per_room(ctx.options.rooms)
+        };
         let m = &mut self.messages;
         m.offered = ctx.recorder.ledger.offered();
         m.acked = acked;
         m.admitted = admitted;
-        m.reached_any_viewer = expected_per_room.iter().sum();
+        m.reached_any_viewer = ctx.recorder.ledger.seen_per_room(ctx.options.rooms).iter().sum();
         for outcome in outcomes {
             if outcome.slow {
                 self.slow_viewers += 1;

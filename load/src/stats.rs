@@ -68,10 +68,19 @@ impl Ledger {
 
     /// Messages that reached at least one viewer, per room.
     pub fn seen_per_room(&self, rooms: usize) -> Vec<u64> {
+        self.count_per_room(rooms, |seen| seen)
+    }
+
+    /// Messages sent, per room.
+    pub fn offered_per_room(&self, rooms: usize) -> Vec<u64> {
+        self.count_per_room(rooms, |_| true)
+    }
+
+    fn count_per_room(&self, rooms: usize, counts_if_seen: impl Fn(bool) -> bool) -> Vec<u64> {
         let mut counts = vec![0; rooms];
         for (room, seen) in self.room.iter().zip(&self.seen).take(self.offered() as usize) {
             let room = room.load(Ordering::Relaxed) as usize;
-            if seen.load(Ordering::Relaxed) && room < rooms {
+            if counts_if_seen(seen.load(Ordering::Relaxed)) && room < rooms {
                 counts[room] += 1;
             }
         }
@@ -147,6 +156,9 @@ mod tests {
         let b = recorder.ledger.next(1).unwrap();
         let frame = format!("\"{}\" \"{}\"", stamp::payload(a, 0, 10), stamp::payload(b, 0, 10));
         assert_eq!(recorder.frame(3, frame.as_bytes()), 2);
+        assert_eq!(recorder.ledger.seen_per_room(2), [1, 1]);
+        recorder.ledger.next(1).unwrap();
+        assert_eq!(recorder.ledger.offered_per_room(2), [1, 2]);
         assert_eq!(recorder.ledger.seen_per_room(2), [1, 1]);
         let (total, seconds) = recorder.merged();
         assert_eq!(total.len(), 2);

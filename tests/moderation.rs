@@ -222,12 +222,16 @@ async fn bans_remove_block_rejoin_persist_and_end_by_themselves(mut s: TestServe
     );
     s.ok("group_open_http_svc/unban_group_member", json!({"GroupId": "b", "Members_Account": ["bad"]})).await;
     assert_eq!(bad.call("group_open_http_svc.apply_join_group", json!({"GroupId": "b"})).await["ErrorCode"], 0);
-    // Paging, and a ban that ends by itself.
+    // Paging (bans long enough to outlast a busy machine), then a ban that ends by itself.
     let many: Vec<String> = (0..5).map(|i| format!("p{i}")).collect();
-    s.ok("group_open_http_svc/ban_group_member", json!({"GroupId": "b", "Members_Account": many, "Duration": 1})).await;
+    s.ok("group_open_http_svc/ban_group_member", json!({"GroupId": "b", "Members_Account": many, "Duration": 3600}))
+        .await;
     let page = s.ok("group_open_http_svc/get_group_ban_member", json!({"GroupId": "b", "Limit": 2, "Offset": 2})).await;
     assert_eq!(page["BannedAccountList"].as_array().unwrap().len(), 2);
     assert_eq!(page["NextOffset"], 4);
+    s.ok("group_open_http_svc/unban_group_member", json!({"GroupId": "b", "Members_Account": many})).await;
+    s.ok("group_open_http_svc/ban_group_member", json!({"GroupId": "b", "Members_Account": ["brief"], "Duration": 1}))
+        .await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     while !s.ok("group_open_http_svc/get_group_ban_member", json!({"GroupId": "b"})).await["BannedAccountList"]
         .as_array()

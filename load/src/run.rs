@@ -124,7 +124,7 @@ impl Context {
         self.stop.cancelled().await
     }
 
-    /// Halfway through the sending, when slow viewers stop reading.
+    /// Two thirds into the sending, when slow viewers stop reading.
     pub async fn slow_stopped(&self) {
         self.slow_stop.cancelled().await
     }
@@ -249,9 +249,9 @@ async fn phases(ctx: Arc<Context>) -> anyhow::Result<Report> {
         let start_usage = usage(&ctx);
         ctx.send_end_us.store(started + (o.duration * 1e6) as u64, Ordering::Relaxed);
         ctx.send_start.cancel();
-        slow_phase_bounds = Some((started, started + (o.duration * 1e6 * 2.0 / 3.0) as u64));
-        let slow_stop = ctx.slow_stop.clone();
         let two_thirds = Duration::from_secs_f64(o.duration * 2.0 / 3.0);
+        slow_phase_bounds = Some((started, started + two_thirds.as_micros() as u64));
+        let slow_stop = ctx.slow_stop.clone();
         tokio::spawn(async move {
             tokio::time::sleep(two_thirds).await;
             slow_stop.cancel();

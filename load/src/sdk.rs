@@ -264,7 +264,6 @@ pub async fn viewer(ctx: Arc<Context>, i: usize, room: usize, slow: bool) -> Vie
     } else {
         reading.await
     };
-    drop(sdk);
     if let Err(e) = result {
         outcome.error = Some(format!("{e:#}"));
     }

@@ -114,7 +114,9 @@ async function main() {
       await say(bob, 'hi alice, nice stream');
       await say(alice, 'thanks bob!');
       await say(bob, 'sending roses');
-      await alice.page.waitForSelector('li.msg[data-from="bob"]');
+      // Both must have the last text before their lists are read (a push and a long-poll can
+      // arrive in either order).
+      await waitText(alice.page, '#messages', /sending roses/);
       await waitText(guest.page, '#messages', /sending roses/);
       return { alice: await lines(alice, 'li.msg .text'), guest: await lines(guest, 'li.msg .text') };
     });

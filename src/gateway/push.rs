@@ -105,14 +105,15 @@ impl PushClock {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::gateway::frame;
     use crate::room::Priority;
     use crate::room::item::ItemKind;
     use bytes::Bytes;
 
-    fn item(seq: u64) -> Arc<PushItem> {
+    /// A message item whose JSON is just its sequence number.
+    pub(in crate::gateway) fn item(seq: u64) -> Arc<PushItem> {
         let json = Bytes::from(format!(r#"{{"MsgSeq":{seq}}}"#));
         Arc::new(PushItem { seq, kind: ItemKind::Message, priority: Priority::Normal, time: 0, json })
     }

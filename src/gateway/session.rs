@@ -338,13 +338,7 @@ async fn long_poll(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::room::Priority;
-    use crate::room::item::ItemKind;
-
-    fn item(seq: u64) -> Arc<PushItem> {
-        let json = Bytes::from(format!(r#"{{"MsgSeq":{seq}}}"#));
-        Arc::new(PushItem { seq, kind: ItemKind::Message, priority: Priority::Normal, time: 0, json })
-    }
+    use crate::gateway::push::tests::item;
 
     fn payload(message: &Message) -> Bytes {
         match message {

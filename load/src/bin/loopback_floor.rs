@@ -14,13 +14,14 @@
 //!   loopback-floor --sockets 19000 --tick-ms 100
 
 use std::io::Write;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Parser;
 use hdrhistogram::Histogram;
+use roomcast_load::net::Target;
 
 #[derive(Parser, Debug)]
 #[command(about = "CPU per loopback socket write and the best latency, the floor under any server here")]
@@ -68,12 +69,11 @@ fn thread_cpu_seconds() -> f64 {
 /// The child: connects every socket from 127.0.0.2.., then reads until each is closed.
 fn read_all(server: SocketAddr, sockets: usize) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let target = Target::parse(&server.to_string(), 16)?;
     runtime.block_on(async move {
         let mut readers = tokio::task::JoinSet::new();
         for i in 0..sockets {
-            let socket = tokio::net::TcpSocket::new_v4()?;
-            socket.bind(SocketAddr::from((Ipv4Addr::new(127, 0, 0, 2 + (i % 16) as u8), 0)))?;
-            let mut stream = socket.connect(server).await.context("connect")?;
+            let mut stream = target.tcp(i).await.context("connect")?;
             readers.spawn(async move {
                 use tokio::io::AsyncReadExt;
                 let mut buffer = vec![0u8; 8192];

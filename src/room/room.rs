@@ -118,13 +118,6 @@ pub struct Room {
 }
 
 /// A read of the room's recent items for a long-poll.
-/// How much item JSON one long-poll answer carries at most. A viewer far behind catches up over
-/// several polls (the SDK asks again 300 ms after an answer, so 16 KiB a poll is still several
-/// times what a room admits) instead of in one frame of up to the whole recent ring: each
-/// socket's write buffer keeps the capacity of the largest frame it wrote, and 19 000 viewers a
-/// few seconds behind once had the server at 80 KB per connection.
-pub const POLL_ANSWER_BYTES: usize = 16 * 1024;
-
 pub struct Poll {
     pub items: Vec<Arc<PushItem>>,
     pub next_seq: u64,
@@ -369,24 +362,13 @@ impl Room {
         self.lock().destroyed
     }
 
-    /// Items with seq >= `start_seq` still in the recent ring, oldest first, up to
-    /// [`POLL_ANSWER_BYTES`] of item JSON (always at least one item). `start_seq` 0 means "from
-    /// now". When items are left out, `next_seq` is the first of them, so the next poll goes on
-    /// from there.
+    /// Items with seq >= `start_seq` still in the recent ring. `start_seq` 0 means "from now".
     pub fn poll(&self, start_seq: u64) -> Poll {
         let state = self.lock();
         let from = if start_seq == 0 { state.next_seq } else { start_seq };
         // The ring is in seq order: find the start instead of scanning (every poll lands here).
         let start = state.recent.partition_point(|i| i.seq < from);
-        let mut items = Vec::new();
-        let mut bytes = 0;
-        for item in state.recent.range(start..) {
-            bytes += item.json.len();
-            if bytes > POLL_ANSWER_BYTES && !items.is_empty() {
-                return Poll { items, next_seq: item.seq };
-            }
-            items.push(item.clone());
-        }
+        let items = state.recent.range(start..).cloned().collect();
         Poll { items, next_seq: state.next_seq }
     }
 

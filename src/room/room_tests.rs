@@ -213,34 +213,3 @@ async fn a_full_outbox_unpacks_batches_and_sheds_the_lowest_priority() {
     assert_eq!(priorities.collect::<Vec<_>>(), [2, 3, 4, 5]);
     assert_eq!(slow.shed_count(), 1);
 }
-
-/// A long-poller far behind gets its backlog in answers of at most POLL_ANSWER_BYTES, each
-/// going on where the last stopped, so it misses nothing and no answer is one huge frame.
-#[test]
-fn a_long_poll_backlog_comes_in_bounded_answers_without_gaps() {
-    let room = Room::new(1, "g", config(40));
-    let text = "x".repeat(2000);
-    let seqs: Vec<u64> = (0..40).map(|_| room.notify("admin", &text).expect("a live room takes notices")).collect();
-    let mut received = Vec::new();
-    let mut start = seqs[0];
-    let mut answers = 0;
-    loop {
-        let poll = room.poll(start);
-        if poll.items.is_empty() {
-            break;
-        }
-        answers += 1;
-        let bytes: usize = poll.items.iter().map(|i| i.json.len()).sum();
-        assert!(bytes <= POLL_ANSWER_BYTES, "answer {answers} carries {bytes} bytes");
-        received.extend(poll.items.iter().map(|i| i.seq));
-        start = poll.next_seq;
-    }
-    assert_eq!(received, seqs, "every item once, in order");
-    assert!(answers >= 5, "80 KB of notices took {answers} answers");
-
-    // One item larger than the cap still goes out, alone.
-    let big = room.notify("admin", &"y".repeat(POLL_ANSWER_BYTES)).unwrap();
-    let poll = room.poll(big);
-    assert_eq!(poll.items.iter().map(|i| i.seq).collect::<Vec<_>>(), [big]);
-    assert_eq!(poll.next_seq, big + 1);
-}

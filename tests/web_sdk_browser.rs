@@ -31,8 +31,8 @@ use tokio::process::Command;
 /// A room per SDK version, so that the second run does not see members of the first (a closed
 /// page's instance keeps its rooms for the reconnect grace period).
 const ROOMS: [(&str, &str); 2] = [("v3", "live1"), ("v2", "live2")];
-/// run.js gives up by itself after 60 s; this is the backstop.
-const RUN_TIMEOUT: Duration = Duration::from_secs(90);
+/// run.js gives up by itself after 120 s; this is the backstop.
+const RUN_TIMEOUT: Duration = Duration::from_secs(150);
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -3,13 +3,12 @@
 'use strict';
 
 const fs = require('fs');
-const CHROMIUM_ARGS = require('./chromium-args');
+const { CHROMIUM, launchOptions } = require('./chromium-args');
 const path = require('path');
 
 const started = Date.now();
 const DEBUG = Number(process.env.BROWSER_DEBUG || 0);
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const HARD_TIMEOUT_MS = Number(process.env.BROWSER_TIMEOUT_MS || 120000);
+const HARD_TIMEOUT_MS = Number(process.env.BROWSER_TIMEOUT_MS || 150000);
 const WAIT_MS = 10000; // one wait for something a page should show
 let result = null; // the run's result so far, printed if the hard timeout strikes
 
@@ -46,12 +45,7 @@ if (!fs.existsSync(CHROMIUM)) finish({ ok: false, error: `${CHROMIUM} is missing
 
 /** Chromium with a fresh profile; each person gets a context of their own (newUser). */
 async function launch() {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    timeout: 20000,
-  });
+  return chromium.launch(launchOptions());
 }
 
 /** A person: their own browser context and page at `base + url`, with what the page did;

@@ -5,7 +5,7 @@
 //
 //   ROOMCAST_BASE=http://127.0.0.1:PORT SCREENSHOT_DIR=… node demo.js
 //
-// Optional: CHROMIUM (default /usr/bin/chromium), BROWSER_TIMEOUT_MS (whole run, default 120000),
+// Optional: CHROMIUM (default /usr/bin/chromium), BROWSER_TIMEOUT_MS (whole run, default 150000),
 // BROWSER_DEBUG=1 (steps and page console on stderr).
 //
 // Every check is on what a person sees: text, attributes and state of the page's elements.

@@ -8,7 +8,7 @@
 // Optional: ROOMCAST_TEST_SDK_DIR (tests/sdk, holding node_modules with @tencentcloud/chat and
 // tim-js-sdk; default ../sdk), GROUP_ID_V3 / GROUP_ID_V2 (a room per SDK; default GROUP_ID),
 // SDKS (default "v3,v2"), SCREENSHOT_DIR (a PNG per page), CHROMIUM (default /usr/bin/chromium),
-// BROWSER_TIMEOUT_MS (hard limit for the whole run, default 60000), BROWSER_DEBUG (1: steps and
+// BROWSER_TIMEOUT_MS (hard limit for the whole run, default 120000), BROWSER_DEBUG (1: steps and
 // page console; 2: + SDK logs; 3: + every WebSocket frame).
 //
 // A tiny HTTP server on 127.0.0.1:0 serves one page per client (`/?sdk=v3&name=alice`), the
@@ -21,7 +21,7 @@
 'use strict';
 
 const fs = require('fs');
-const CHROMIUM_ARGS = require('./chromium-args');
+const { CHROMIUM, launchOptions } = require('./chromium-args');
 const http = require('http');
 const os = require('os');
 const path = require('path');
@@ -33,7 +33,7 @@ let context = null;
 let httpServer = null;
 let aborting = false; // set by the hard timeout: everything else stands down
 const DEBUG = Number(process.env.BROWSER_DEBUG || 0);
-const HARD_TIMEOUT_MS = Number(process.env.BROWSER_TIMEOUT_MS || 60000);
+const HARD_TIMEOUT_MS = Number(process.env.BROWSER_TIMEOUT_MS || 120000);
 const WAIT_MS = 10000; // one awaited SDK event or API call
 
 function log(...args) {
@@ -65,7 +65,6 @@ const BOB_SIG = required('BOB_SIG');
 const SDKS = (process.env.SDKS || 'v3,v2').split(',').map((s) => s.trim()).filter(Boolean);
 for (const s of SDKS) if (s !== 'v3' && s !== 'v2') die(`SDKS may list v3 and v2, not ${s}`);
 const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR || '';
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const SDK_DIR = path.resolve(__dirname, process.env.ROOMCAST_TEST_SDK_DIR || '../sdk');
 
 const BUNDLES = {
@@ -328,16 +327,10 @@ function cleanupSync() {
 
 async function launch() {
   userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'roomcast-chromium-'));
-  return chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 900, height: 700 },
-    timeout: 20000,
-    handleSIGINT: true,
-    handleSIGTERM: true,
-    handleSIGHUP: true,
-  });
+  return chromium.launchPersistentContext(
+    userDataDir,
+    launchOptions({ viewport: { width: 900, height: 700 }, handleSIGINT: true, handleSIGTERM: true, handleSIGHUP: true }),
+  );
 }
 
 /** What a /binfo frame says, as text (binary frames may be COMP + gzip). */

@@ -11,6 +11,7 @@ mod login;
 pub mod push;
 mod replies;
 mod session;
+mod socket_writer;
 mod sync_stubs;
 
 use std::collections::HashMap;

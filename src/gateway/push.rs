@@ -1,9 +1,9 @@
 //! Merged pushes, on one clock (`gateway.push_tick_ms`). At the end of each tick the ticker
 //! first has rooms hand over their tick's items (one `Batch` per member, its frame encoded once
-//! and shared as `Bytes` by every socket; see `room::batch`), then wakes the sessions that
-//! were given single items during the tick (the [`PushSchedule`]: personal notices, a member
-//! that joined mid-tick, a slow member whose batches were unpacked). One wake and one write per
-//! socket per tick, whatever the number of items.
+//! and shared as `Bytes` by every socket; see `room::batch`), then ends the tick for every
+//! outbox given something during it (the [`PushSchedule`]): the outbox's frame goes straight to
+//! its socket, or its session is woken to write it. At most one write per socket per tick,
+//! whatever the number of items, and for most sockets no task wakes at all.
 //!
 //! Single items are merged too: the frame for a list of them is found again by the identity of
 //! its items (the `Arc`s), not their content, and the cache keeps only the frames of the
@@ -13,10 +13,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::task::JoinSet;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
-use crate::room::{Batch, PushItem, PushSchedule};
+use crate::room::{Batch, Outbox, PushItem, PushSchedule};
+
+/// Outboxes whose tick one task ends: enough that spawning costs nothing beside their writes.
+const OUTBOXES_PER_TASK: usize = 512;
 
 type Key = (usize, usize, u64);
 
@@ -67,12 +71,34 @@ impl PushClock {
                 tokio::select! {
                     _ = ticks.tick() => {
                         end_room_ticks();
-                        clock.schedule.release();
+                        clock.end_outbox_ticks().await;
                     }
                     _ = shutdown.cancelled() => return,
                 }
             }
         });
+    }
+
+    /// Ends the tick for every outbox given items, spread over the runtime's threads: the end
+    /// of a tick writes to the member's socket (see `Outbox::end_tick`), and one thread would
+    /// take longer than a tick for the writes of a room of 19 000. The next tick waits for
+    /// these writes, so a member's ticks never overtake each other, and a room whose writes run
+    /// late merges more items into its next tick.
+    async fn end_outbox_ticks(&self) {
+        let due: Arc<[Arc<Outbox>]> = self.schedule.take_due().into();
+        if due.len() <= OUTBOXES_PER_TASK {
+            due.iter().for_each(|outbox| outbox.end_tick());
+            return;
+        }
+        let mut writers = JoinSet::new();
+        for start in (0..due.len()).step_by(OUTBOXES_PER_TASK) {
+            let due = due.clone();
+            writers.spawn(async move {
+                let end = (start + OUTBOXES_PER_TASK).min(due.len());
+                due[start..end].iter().for_each(|outbox| outbox.end_tick());
+            });
+        }
+        writers.join_all().await;
     }
 
     fn tick_number(&self, now: Instant) -> u64 {

@@ -4,21 +4,22 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use axum::extract::ws::{Message, WebSocket};
 use bytes::Bytes;
-use futures_util::{FutureExt, SinkExt, StreamExt};
+use futures_util::stream::SplitStream;
+use futures_util::{FutureExt, StreamExt};
 use tokio::time::Instant;
 
 use super::frame::{self, Head, Request};
-use super::push::PushClock;
 use super::replies::Replies;
+use super::socket_writer::{SocketWriter, Writer};
 use super::{FrameMode, Gateway, sync_stubs};
 use crate::auth::AppEntry;
 use crate::commands::events::{self, ExitType};
 use crate::commands::{self, Caller};
 use crate::error::{ImError, code};
 use crate::presence::Instance;
-use crate::room::{Batch, Outgoing, PushItem};
+use crate::room::DirectWrite;
 use crate::webhook::Origin;
 
 /// What the socket URL says: `?sdkappid=…&instanceid=…&compress=gzip…`.
@@ -57,79 +58,6 @@ enum CloseReason {
     SocketError,
     /// Asked to by the server (an operator, or a test of reconnects).
     ServerClosed,
-}
-
-struct Writer {
-    mode: FrameMode,
-    gzip: bool,
-    compress_min: usize,
-}
-
-impl Writer {
-    fn message(&self, bytes: Bytes) -> Message {
-        match self.mode {
-            FrameMode::Text => Message::Text(text(bytes)),
-            FrameMode::Binary if self.gzip && bytes.len() >= self.compress_min => {
-                Message::Binary(frame::compress(&bytes))
-            }
-            FrameMode::Binary => Message::Binary(bytes),
-        }
-    }
-
-    /// A batch's push frame, shared with other sockets: no copy, and compressed once for all.
-    fn shared(&self, batch: &Batch) -> Message {
-        let plain = frame::encode_batch(batch);
-        match self.mode {
-            FrameMode::Binary if self.gzip && plain.len() >= self.compress_min => {
-                Message::Binary(batch.compressed(&plain, frame::compress))
-            }
-            _ => self.message(plain),
-        }
-    }
-
-    /// Turns what the outbox held into frames, written with one flush. A batch (one room's
-    /// tick) goes out as its own shared frame: a member behind by several ticks writes those
-    /// ticks' frames back to back, copied once into the socket's write buffer, rather than a
-    /// frame merged for it alone, whose encoding no other socket would share and whose size,
-    /// kept as the write buffer's capacity, would grow with the backlog. Consecutive single
-    /// items (personal notices, a member that joined mid-tick, a slow member's unpacked
-    /// batches) become one frame, found again by the push clock for every socket holding the
-    /// same items. A `Close` ends the list (and the caller closes the socket after writing it).
-    fn outbox_frames(&self, clock: &PushClock, drained: Vec<Outgoing>) -> (Vec<Message>, bool) {
-        let now = Instant::now();
-        let mut messages = Vec::new();
-        let mut items: Vec<Arc<PushItem>> = Vec::new();
-        let flush = |items: &mut Vec<Arc<PushItem>>, messages: &mut Vec<Message>| {
-            if !items.is_empty() {
-                messages.push(self.shared(&clock.frame(std::mem::take(items), now)));
-            }
-        };
-        let mut close = false;
-        for out in drained {
-            match out {
-                Outgoing::Close => {
-                    close = true;
-                    break;
-                }
-                Outgoing::Item(item) => items.push(item),
-                Outgoing::Batch(batch) => {
-                    flush(&mut items, &mut messages);
-                    messages.push(self.shared(&batch));
-                }
-                Outgoing::Frame(bytes) => {
-                    flush(&mut items, &mut messages);
-                    messages.push(self.message(bytes));
-                }
-            }
-        }
-        flush(&mut items, &mut messages);
-        (messages, close)
-    }
-}
-
-/// Frames are UTF-8 JSON; a text frame takes the bytes without copying them.
-fn text(bytes: Bytes) -> Utf8Bytes {
-    Utf8Bytes::try_from(bytes.clone()).unwrap_or_else(|_| String::from_utf8_lossy(&bytes).into_owned().into())
 }
 
 pub async fn run(gateway: Gateway, socket: WebSocket, params: SocketParams) {
@@ -175,18 +103,35 @@ async fn serve(
     app: Option<AppEntry>,
     instance: &Arc<Instance>,
 ) -> CloseReason {
-    let (mut sink, mut stream) = socket.split();
+    let (sink, stream) = socket.split();
+    let format = Writer { mode: params.mode, gzip: params.gzip, compress_min: gateway.config.compress_min_bytes };
+    let writer = Arc::new(SocketWriter::new(sink, format, gateway.push_clock.clone()));
+    let direct: Arc<dyn DirectWrite> = writer.clone();
+    instance.outbox.clear_lagging();
+    if let Some(schedule) = gateway.push_clock.schedule() {
+        instance.outbox.attach_schedule(schedule);
+        instance.outbox.attach_direct(direct.clone());
+    }
+    instance.outbox.wake_if_pending();
+    let reason = serve_loop(gateway, stream, &writer, params, app, instance).await;
+    instance.outbox.detach_direct(&direct);
+    reason
+}
+
+async fn serve_loop(
+    gateway: &Gateway,
+    mut stream: SplitStream<WebSocket>,
+    writer: &SocketWriter,
+    params: &SocketParams,
+    app: Option<AppEntry>,
+    instance: &Arc<Instance>,
+) -> CloseReason {
     let replies = Arc::new(Replies::default());
-    let writer = Writer { mode: params.mode, gzip: params.gzip, compress_min: gateway.config.compress_min_bytes };
+    let format = &writer.format;
     let idle = Duration::from_secs(gateway.config.idle_timeout_secs);
     let idle_deadline = tokio::time::sleep(idle);
     tokio::pin!(idle_deadline);
     let origin = Origin::web(params.sdkappid.unwrap_or_default(), params.client_ip.clone());
-    instance.outbox.clear_lagging();
-    if let Some(schedule) = gateway.push_clock.schedule() {
-        instance.outbox.attach_schedule(schedule);
-    }
-    instance.outbox.wake_if_pending();
     loop {
         let outgoing: Vec<Message> = tokio::select! {
             incoming = stream.next() => {
@@ -198,19 +143,16 @@ async fn serve(
                     Some(Err(_)) => return CloseReason::SocketError,
                 };
                 idle_deadline.as_mut().reset(Instant::now() + idle);
-                handle(gateway, &app, instance, &origin, bytes, &replies).map(|b| writer.message(b)).into_iter().collect()
+                handle(gateway, &app, instance, &origin, bytes, &replies).map(|b| format.message(b)).into_iter().collect()
             }
-            _ = replies.ready() => replies.drain().into_iter().map(|reply| writer.message(reply)).collect(),
+            _ = replies.ready() => replies.drain().into_iter().map(|reply| format.message(reply)).collect(),
             _ = instance.outbox.ready() => {
-                let (frames, close) = writer.outbox_frames(&gateway.push_clock, instance.outbox.drain());
+                let (frames, close) = format.outbox_frames(&gateway.push_clock, instance.outbox.drain());
                 if instance.outbox.is_lagging() {
                     return CloseReason::Lagging;
                 }
                 if close {
-                    for message in frames {
-                        let _ = sink.feed(message).await;
-                    }
-                    let _ = sink.send(Message::Close(None)).await;
+                    let _ = writer.send(frames.into_iter().chain([Message::Close(None)]).collect()).await;
                     return CloseReason::ServerClosed;
                 }
                 frames
@@ -218,13 +160,12 @@ async fn serve(
             _ = &mut idle_deadline => return CloseReason::Idle,
             _ = gateway.shutdown.cancelled() => return CloseReason::Shutdown,
         };
-        // Write everything at hand with one flush.
-        for message in outgoing {
-            if sink.feed(message).await.is_err() {
-                return CloseReason::SocketError;
-            }
-        }
-        if sink.flush().await.is_err() {
+        // Write everything at hand with one flush; no direct write meanwhile (it would go past
+        // what is being written, and its waker would replace this task's).
+        instance.outbox.begin_write();
+        let written = writer.send(outgoing).await;
+        instance.outbox.end_write();
+        if written.is_err() {
             return CloseReason::SocketError;
         }
     }
@@ -333,53 +274,4 @@ async fn long_poll(
     let (service, _) = request.service_command();
     let answer = commands::long_poll(&gateway.ctx, &caller, service, request.body_bytes()).await?;
     Ok(frame::poll_reply(&request.head, &answer.key, answer.next_seq, &answer.items))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::gateway::push::tests::item;
-
-    fn payload(message: &Message) -> Bytes {
-        match message {
-            Message::Binary(bytes) => bytes.clone(),
-            other => panic!("expected a binary frame, got {other:?}"),
-        }
-    }
-
-    fn seqs(message: &Message) -> Vec<u64> {
-        let frame: serde_json::Value = serde_json::from_slice(&payload(message)).unwrap();
-        let items = frame["body"]["EventArray"][0]["GroupMsgArray"].as_array().unwrap();
-        items.iter().map(|i| i["MsgSeq"].as_u64().unwrap()).collect()
-    }
-
-    #[tokio::test]
-    async fn a_backlog_of_ticks_is_written_as_their_shared_frames_and_single_items_are_merged() {
-        let writer = Writer { mode: FrameMode::Binary, gzip: false, compress_min: usize::MAX };
-        let clock = PushClock::new(Duration::from_millis(100));
-        let (first, second, late) =
-            (Batch::new(vec![item(1), item(2)]), Batch::new(vec![item(3)]), Batch::new(vec![item(6)]));
-        let drained = vec![
-            Outgoing::Batch(first.clone()),
-            Outgoing::Batch(second.clone()),
-            Outgoing::Item(item(4)),
-            Outgoing::Item(item(5)),
-            Outgoing::Frame(Bytes::from_static(b"{\"reply\":1}")),
-            Outgoing::Batch(late.clone()),
-            Outgoing::Close,
-            Outgoing::Item(item(7)),
-        ];
-        let (messages, close) = writer.outbox_frames(&clock, drained);
-        assert!(close);
-        assert_eq!(messages.len(), 5, "two ticks, the merged items, the reply, the late tick; nothing after the close");
-        // Each tick's frame is the batch's own, shared with every other member: the same bytes.
-        for (message, batch) in [(&messages[0], &first), (&messages[1], &second), (&messages[4], &late)] {
-            assert_eq!(payload(message).as_ptr(), frame::encode_batch(batch).as_ptr());
-        }
-        assert_eq!(seqs(&messages[0]), [1, 2]);
-        assert_eq!(seqs(&messages[1]), [3]);
-        assert_eq!(seqs(&messages[2]), [4, 5]);
-        assert_eq!(payload(&messages[3]), Bytes::from_static(b"{\"reply\":1}"));
-        assert_eq!(seqs(&messages[4]), [6]);
-    }
 }

@@ -27,7 +27,7 @@ use dashmap::DashMap;
 pub use batch::{Batch, BatchSchedule};
 pub use frequency::FrequencyControl;
 pub use item::{MessageDraft, Priority, PushItem};
-pub use outbox::{Outbox, Outgoing, PushSchedule};
+pub use outbox::{DirectOutcome, DirectWrite, Outbox, Outgoing, PushSchedule};
 pub use room::{Member, Poll, Room, RoomConfig, SendOutcome};
 
 /// Every loaded room of every app.

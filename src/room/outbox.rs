@@ -7,14 +7,18 @@
 //! disconnect (`lagging`). The outbox outlives a socket: after a reconnect the new session
 //! drains the same queue, so a member keeps its rooms.
 //!
-//! With a [`PushSchedule`] attached, room items do not wake the session one by one: the first
-//! item of a tick enlists the outbox, and the schedule wakes every enlisted session at the end
-//! of the tick, so each writes the tick's items as one frame (the same frame for every member
-//! of a room). Replies, kicks and closes wake the session at once.
+//! With a [`PushSchedule`] attached, room items and batches do not wake the session one by
+//! one: the first of a tick enlists the outbox, and at the end of the tick the schedule ends
+//! it for every enlisted outbox, so each socket writes the tick's items as one frame (the same
+//! frame for every member of a room). Replies, kicks and closes wake the session at once.
+//!
+//! Ending a tick writes what is queued straight to the socket when the socket's session has
+//! attached a [`DirectWrite`] and is not itself writing: no task wakes for a tick's push. What
+//! the socket does not take at once is left to the session, woken as before.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use bytes::Bytes;
 use tokio::sync::Notify;
@@ -51,11 +55,33 @@ impl Outgoing {
     }
 }
 
+/// What a tick's end did with an outbox's queue (see [`DirectWrite`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirectOutcome {
+    /// Written and flushed to the socket.
+    Written,
+    /// Taken by the socket but not all flushed: the session must finish the flush.
+    Buffered,
+    /// Not taken (the socket is busy or full): the session writes it.
+    Refused,
+}
+
+/// A socket that can take queued entries at once, on the thread that ends a push tick, without
+/// waiting and without waking its session.
+pub trait DirectWrite: Send + Sync {
+    /// Writes `entries` (items and batches only) if the socket takes them now.
+    fn try_write(&self, entries: &VecDeque<Outgoing>) -> DirectOutcome;
+}
+
 /// The queued entries and their total weight.
 #[derive(Default)]
 struct Queue {
     entries: VecDeque<Outgoing>,
     weight: usize,
+    /// The socket's direct writer, while a session is connected.
+    direct: Option<Arc<dyn DirectWrite>>,
+    /// The session is writing (or must finish a flush): nothing may be written past it.
+    writing: bool,
 }
 
 impl Queue {
@@ -85,32 +111,39 @@ impl Queue {
     }
 }
 
-/// The outboxes that received room items during the current tick, to be woken at its end.
+/// The outboxes that received room items during the current tick, to be ended at its end.
 #[derive(Default)]
 pub struct PushSchedule {
-    due: Mutex<Vec<Arc<Notify>>>,
+    due: Mutex<Vec<Arc<Outbox>>>,
 }
 
 impl PushSchedule {
-    fn enlist(&self, ready: &Arc<Notify>) {
-        self.due.lock().expect("push schedule lock").push(ready.clone());
+    fn enlist(&self, outbox: Arc<Outbox>) {
+        self.due.lock().expect("push schedule lock").push(outbox);
     }
 
-    /// Ends a tick: wakes every session whose outbox received items since the last call.
-    /// Returns how many were woken.
+    /// The outboxes that received items since the last call; the caller ends the tick for
+    /// each ([`Outbox::end_tick`]), on as many threads as it likes.
+    pub fn take_due(&self) -> Vec<Arc<Outbox>> {
+        std::mem::take(&mut *self.due.lock().expect("push schedule lock"))
+    }
+
+    /// Ends a tick on this thread for every outbox that received items since the last call.
+    /// Returns how many there were.
     pub fn release(&self) -> usize {
-        let due = std::mem::take(&mut *self.due.lock().expect("push schedule lock"));
-        for ready in &due {
-            ready.notify_one();
+        let due = self.take_due();
+        for outbox in &due {
+            outbox.end_tick();
         }
         due.len()
     }
 }
 
 pub struct Outbox {
+    me: Weak<Outbox>,
     queue: Mutex<Queue>,
     capacity: usize,
-    ready: Arc<Notify>,
+    ready: Notify,
     schedule: OnceLock<Arc<PushSchedule>>,
     shed: AtomicU64,
     shed_in_a_row: AtomicU64,
@@ -121,10 +154,11 @@ pub struct Outbox {
 
 impl Outbox {
     pub fn new(capacity: usize) -> Arc<Self> {
-        Arc::new(Self {
+        Arc::new_cyclic(|me| Self {
+            me: me.clone(),
             queue: Mutex::new(Queue::default()),
             capacity: capacity.max(1),
-            ready: Arc::new(Notify::new()),
+            ready: Notify::new(),
             schedule: OnceLock::new(),
             shed: AtomicU64::new(0),
             shed_in_a_row: AtomicU64::new(0),
@@ -138,9 +172,9 @@ impl Outbox {
     pub fn offer(&self, out: Outgoing) -> bool {
         let mut queue = self.queue.lock().expect("outbox lock");
         // The session is told once, when the queue stops being empty (it drains everything),
-        // or at once for what must not wait for the end of a tick (a batch is a tick's end).
+        // or at once for what must not wait for the end of a tick (replies, kicks, closes).
         let was_empty = queue.entries.is_empty();
-        let is_item = matches!(out, Outgoing::Item(_));
+        let waits_for_tick = matches!(out, Outgoing::Item(_) | Outgoing::Batch(_));
         let accepted = match out {
             Outgoing::Batch(batch) if queue.weight + batch.len() > self.capacity => {
                 queue.unpack();
@@ -154,12 +188,12 @@ impl Outbox {
         };
         drop(queue);
         match self.schedule.get() {
-            Some(schedule) if is_item => {
-                if was_empty {
-                    schedule.enlist(&self.ready);
+            Some(schedule) if waits_for_tick => {
+                if was_empty && let Some(me) = self.me.upgrade() {
+                    schedule.enlist(me);
                 }
             }
-            _ if was_empty || !is_item => self.ready.notify_one(),
+            _ if was_empty || !waits_for_tick => self.ready.notify_one(),
             _ => {}
         }
         accepted
@@ -192,10 +226,66 @@ impl Outbox {
         victim.is_some()
     }
 
+    /// The end of a push tick for this outbox: what is queued goes straight to the socket if
+    /// its session is connected, not writing, and the socket takes it now; otherwise the
+    /// session is woken to write it.
+    pub fn end_tick(&self) {
+        let mut queue = self.queue.lock().expect("outbox lock");
+        if queue.entries.is_empty() {
+            return;
+        }
+        let only_pushes = || queue.entries.iter().all(|o| matches!(o, Outgoing::Item(_) | Outgoing::Batch(_)));
+        let outcome = match &queue.direct {
+            Some(direct) if !queue.writing && !self.is_lagging() && only_pushes() => direct.try_write(&queue.entries),
+            _ => DirectOutcome::Refused,
+        };
+        if outcome != DirectOutcome::Refused {
+            queue.entries.clear();
+            queue.weight = 0;
+            self.shed_in_a_row.store(0, Ordering::Relaxed);
+        }
+        if outcome == DirectOutcome::Buffered {
+            queue.writing = true;
+        }
+        drop(queue);
+        if outcome != DirectOutcome::Written {
+            self.ready.notify_one();
+        }
+    }
+
+    /// A session's socket, written to directly at the end of push ticks from now on (replacing
+    /// any other's).
+    pub fn attach_direct(&self, direct: Arc<dyn DirectWrite>) {
+        let mut queue = self.queue.lock().expect("outbox lock");
+        queue.direct = Some(direct);
+        queue.writing = false;
+    }
+
+    /// Stops direct writes to `direct`'s socket (if it is still the attached one).
+    pub fn detach_direct(&self, direct: &Arc<dyn DirectWrite>) {
+        let mut queue = self.queue.lock().expect("outbox lock");
+        if queue.direct.as_ref().is_some_and(|d| std::ptr::addr_eq(Arc::as_ptr(d), Arc::as_ptr(direct))) {
+            queue.direct = None;
+            queue.writing = false;
+        }
+    }
+
+    /// The session is about to write to its socket: no direct write until [`Outbox::end_write`].
+    pub fn begin_write(&self) {
+        self.queue.lock().expect("outbox lock").writing = true;
+    }
+
+    /// The session has flushed its writes.
+    pub fn end_write(&self) {
+        self.queue.lock().expect("outbox lock").writing = false;
+    }
+
     /// Takes everything queued, oldest first, up to and including a `Close`: what follows a
-    /// close stays queued for the next socket.
+    /// close stays queued for the next socket. Counts as the start of a write (see
+    /// [`Outbox::begin_write`]), so that nothing is written directly past what was taken.
     pub fn drain(&self) -> Vec<Outgoing> {
         let mut queue = self.queue.lock().expect("outbox lock");
+        queue.writing = true;
         self.shed_in_a_row.store(0, Ordering::Relaxed);
         let end =
             queue.entries.iter().position(|o| matches!(o, Outgoing::Close)).map_or(queue.entries.len(), |i| i + 1);
@@ -282,6 +372,83 @@ mod tests {
         outbox.offer(Outgoing::Frame(Bytes::from_static(b"reply")));
         tokio::time::timeout(std::time::Duration::from_secs(1), outbox.ready()).await.expect("a frame wakes at once");
         assert_eq!(schedule.release(), 0);
+    }
+
+    /// A socket that answers every direct write with `outcome` and counts what it took.
+    struct FakeSocket {
+        outcome: Mutex<DirectOutcome>,
+        taken: Mutex<Vec<u64>>,
+    }
+
+    impl DirectWrite for FakeSocket {
+        fn try_write(&self, entries: &VecDeque<Outgoing>) -> DirectOutcome {
+            let outcome = *self.outcome.lock().unwrap();
+            if outcome != DirectOutcome::Refused {
+                self.taken.lock().unwrap().extend(seqs(entries.iter().cloned().collect()));
+            }
+            outcome
+        }
+    }
+
+    async fn woken(outbox: &Outbox) -> bool {
+        tokio::time::timeout(std::time::Duration::from_millis(20), outbox.ready()).await.is_ok()
+    }
+
+    #[tokio::test]
+    async fn the_end_of_a_tick_writes_straight_to_a_free_socket_and_never_past_the_session() {
+        let schedule = Arc::new(PushSchedule::default());
+        let outbox = Outbox::new(16);
+        outbox.attach_schedule(&schedule);
+        let socket = Arc::new(FakeSocket { outcome: Mutex::new(DirectOutcome::Written), taken: Mutex::default() });
+        let direct: Arc<dyn DirectWrite> = socket.clone();
+        outbox.attach_direct(direct.clone());
+
+        // A free socket takes the tick's items; the session is not woken.
+        outbox.offer(item(1, Priority::Normal));
+        outbox.offer(item(2, Priority::Normal));
+        assert_eq!(schedule.release(), 1);
+        assert_eq!(*socket.taken.lock().unwrap(), [1, 2]);
+        assert!(!woken(&outbox).await, "a direct write wakes no one");
+        assert!(outbox.drain().is_empty());
+        outbox.end_write();
+
+        // While the session writes, the tick's items wait for it, in order.
+        outbox.begin_write();
+        outbox.offer(item(3, Priority::Normal));
+        schedule.release();
+        assert!(woken(&outbox).await);
+        outbox.end_write();
+        outbox.offer(item(4, Priority::Normal));
+        schedule.release();
+        assert_eq!(seqs(outbox.drain()), [3, 4], "nothing was written past the queued item");
+        outbox.end_write();
+
+        // A socket that cannot flush everything leaves its flush to the session, and takes
+        // nothing more until the session has flushed.
+        *socket.outcome.lock().unwrap() = DirectOutcome::Buffered;
+        outbox.offer(item(5, Priority::Normal));
+        schedule.release();
+        assert!(woken(&outbox).await, "the session finishes the flush");
+        *socket.outcome.lock().unwrap() = DirectOutcome::Written;
+        outbox.offer(item(6, Priority::Normal));
+        schedule.release();
+        assert_eq!(seqs(outbox.drain()), [6]);
+        assert_eq!(*socket.taken.lock().unwrap(), [1, 2, 5]);
+        outbox.end_write();
+
+        // A refused write stays queued for the session; a detached socket is not written to.
+        *socket.outcome.lock().unwrap() = DirectOutcome::Refused;
+        outbox.offer(item(7, Priority::Normal));
+        schedule.release();
+        assert!(woken(&outbox).await);
+        assert_eq!(seqs(outbox.drain()), [7]);
+        outbox.end_write();
+        *socket.outcome.lock().unwrap() = DirectOutcome::Written;
+        outbox.detach_direct(&direct);
+        outbox.offer(item(8, Priority::Normal));
+        schedule.release();
+        assert_eq!(seqs(outbox.drain()), [8]);
+        assert_eq!(*socket.taken.lock().unwrap(), [1, 2, 5]);
     }
 
     #[test]

@@ -16,6 +16,9 @@ pub const MESSAGES_DELIVERED: &str = "roomcast_messages_delivered_total";
 pub const MESSAGES_DROPPED: &str = "roomcast_messages_dropped_total";
 pub const BROADCASTS: &str = "roomcast_broadcasts_total";
 pub const ITEMS_SHED: &str = "roomcast_items_shed_total";
+/// Ends of push ticks per outbox, by who wrote: `ticker` (straight to the socket), `ticker_unflushed`
+/// (the session finished the flush), `session` (the socket was busy or full).
+pub const PUSH_WRITES: &str = "roomcast_push_writes_total";
 pub const SESSIONS: &str = "roomcast_sessions";
 pub const REST_REQUESTS: &str = "roomcast_rest_requests_total";
 

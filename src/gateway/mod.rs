@@ -11,7 +11,7 @@ mod login;
 pub mod push;
 mod replies;
 mod session;
-mod socket_writer;
+mod socket;
 mod sync_stubs;
 
 use std::collections::HashMap;

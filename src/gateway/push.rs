@@ -13,11 +13,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::task::JoinSet;
+use tokio::task::{JoinSet, unconstrained};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
-use crate::room::{Batch, Outbox, PushItem, PushSchedule};
+use crate::room::{Batch, DirectOutcome, Outbox, PushItem, PushSchedule};
 
 /// Outboxes whose tick one task ends: enough that spawning costs nothing beside their writes.
 const OUTBOXES_PER_TASK: usize = 512;
@@ -87,16 +87,14 @@ impl PushClock {
     async fn end_outbox_ticks(&self) {
         let due: Arc<[Arc<Outbox>]> = self.schedule.take_due().into();
         if due.len() <= OUTBOXES_PER_TASK {
-            due.iter().for_each(|outbox| outbox.end_tick());
+            unconstrained(async { end_ticks(&due) }).await;
             return;
         }
         let mut writers = JoinSet::new();
         for start in (0..due.len()).step_by(OUTBOXES_PER_TASK) {
             let due = due.clone();
-            writers.spawn(async move {
-                let end = (start + OUTBOXES_PER_TASK).min(due.len());
-                due[start..end].iter().for_each(|outbox| outbox.end_tick());
-            });
+            let end = (start + OUTBOXES_PER_TASK).min(due.len());
+            writers.spawn(unconstrained(async move { end_ticks(&due[start..end]) }));
         }
         writers.join_all().await;
     }
@@ -127,6 +125,24 @@ impl PushClock {
         let shared = Batch::new(items);
         self.frames.lock().expect("push frames lock").current.insert(key, shared.clone());
         shared
+    }
+}
+
+/// Ends the tick of `outboxes` and counts who wrote (one counter update per call, not per socket).
+/// Run outside tokio's cooperative budget (`unconstrained`): within it, every socket write after
+/// the task's first 128 or so would be refused as if the socket were full, and left to its
+/// session. A call is bounded by `OUTBOXES_PER_TASK` writes.
+fn end_ticks(outboxes: &[Arc<Outbox>]) {
+    let (mut ticker, mut unflushed, mut session) = (0u64, 0u64, 0u64);
+    for outcome in outboxes.iter().filter_map(|outbox| outbox.end_tick()) {
+        match outcome {
+            DirectOutcome::Written => ticker += 1,
+            DirectOutcome::Buffered => unflushed += 1,
+            DirectOutcome::Refused => session += 1,
+        }
+    }
+    for (by, count) in [("ticker", ticker), ("ticker_unflushed", unflushed), ("session", session)] {
+        metrics::counter!(crate::metrics::PUSH_WRITES, "by" => by).increment(count);
     }
 }
 

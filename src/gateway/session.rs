@@ -6,13 +6,12 @@ use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket};
 use bytes::Bytes;
-use futures_util::stream::SplitStream;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::FutureExt;
 use tokio::time::Instant;
 
 use super::frame::{self, Head, Request};
 use super::replies::Replies;
-use super::socket_writer::{SocketWriter, Writer};
+use super::socket::{SharedSocket, Writer};
 use super::{FrameMode, Gateway, sync_stubs};
 use crate::auth::AppEntry;
 use crate::commands::events::{self, ExitType};
@@ -103,44 +102,30 @@ async fn serve(
     app: Option<AppEntry>,
     instance: &Arc<Instance>,
 ) -> CloseReason {
-    let (sink, stream) = socket.split();
     let format = Writer { mode: params.mode, gzip: params.gzip, compress_min: gateway.config.compress_min_bytes };
-    let writer = Arc::new(SocketWriter::new(sink, format, gateway.push_clock.clone()));
-    let direct: Arc<dyn DirectWrite> = writer.clone();
+    let socket = Arc::new(SharedSocket::new(socket, format, gateway.push_clock.clone()));
+    let direct: Arc<dyn DirectWrite> = socket.clone();
     instance.outbox.clear_lagging();
     if let Some(schedule) = gateway.push_clock.schedule() {
         instance.outbox.attach_schedule(schedule);
         instance.outbox.attach_direct(direct.clone());
     }
     instance.outbox.wake_if_pending();
-    let reason = serve_loop(gateway, stream, &writer, params, app, instance).await;
-    instance.outbox.detach_direct(&direct);
-    reason
-}
-
-async fn serve_loop(
-    gateway: &Gateway,
-    mut stream: SplitStream<WebSocket>,
-    writer: &SocketWriter,
-    params: &SocketParams,
-    app: Option<AppEntry>,
-    instance: &Arc<Instance>,
-) -> CloseReason {
     let replies = Arc::new(Replies::default());
-    let format = &writer.format;
+    let format = &socket.format;
     let idle = Duration::from_secs(gateway.config.idle_timeout_secs);
     let idle_deadline = tokio::time::sleep(idle);
     tokio::pin!(idle_deadline);
     let origin = Origin::web(params.sdkappid.unwrap_or_default(), params.client_ip.clone());
-    loop {
+    let reason = loop {
         let outgoing: Vec<Message> = tokio::select! {
-            incoming = stream.next() => {
+            incoming = socket.next() => {
                 let bytes = match incoming {
                     Some(Ok(Message::Binary(bytes))) => bytes,
                     Some(Ok(Message::Text(text))) => Bytes::from(text),
-                    Some(Ok(Message::Close(_))) | None => return CloseReason::ClientClosed,
+                    Some(Ok(Message::Close(_))) | None => break CloseReason::ClientClosed,
                     Some(Ok(_)) => continue,
-                    Some(Err(_)) => return CloseReason::SocketError,
+                    Some(Err(_)) => break CloseReason::SocketError,
                 };
                 idle_deadline.as_mut().reset(Instant::now() + idle);
                 handle(gateway, &app, instance, &origin, bytes, &replies).map(|b| format.message(b)).into_iter().collect()
@@ -149,26 +134,28 @@ async fn serve_loop(
             _ = instance.outbox.ready() => {
                 let (frames, close) = format.outbox_frames(&gateway.push_clock, instance.outbox.drain());
                 if instance.outbox.is_lagging() {
-                    return CloseReason::Lagging;
+                    break CloseReason::Lagging;
                 }
                 if close {
-                    let _ = writer.send(frames.into_iter().chain([Message::Close(None)]).collect()).await;
-                    return CloseReason::ServerClosed;
+                    let _ = socket.send(frames.into_iter().chain([Message::Close(None)]).collect()).await;
+                    break CloseReason::ServerClosed;
                 }
                 frames
             }
-            _ = &mut idle_deadline => return CloseReason::Idle,
-            _ = gateway.shutdown.cancelled() => return CloseReason::Shutdown,
+            _ = &mut idle_deadline => break CloseReason::Idle,
+            _ = gateway.shutdown.cancelled() => break CloseReason::Shutdown,
         };
         // Write everything at hand with one flush; no direct write meanwhile (it would go past
         // what is being written, and its waker would replace this task's).
         instance.outbox.begin_write();
-        let written = writer.send(outgoing).await;
+        let written = socket.send(outgoing).await;
         instance.outbox.end_write();
         if written.is_err() {
-            return CloseReason::SocketError;
+            break CloseReason::SocketError;
         }
-    }
+    };
+    instance.outbox.detach_direct(&direct);
+    reason
 }
 
 /// Handles one request frame. Keep-alives are answered inline (returned); everything else

@@ -228,11 +228,11 @@ impl Outbox {
 
     /// The end of a push tick for this outbox: what is queued goes straight to the socket if
     /// its session is connected, not writing, and the socket takes it now; otherwise the
-    /// session is woken to write it.
-    pub fn end_tick(&self) {
+    /// session is woken to write it. Returns what happened to the queue (`None`: it was empty).
+    pub fn end_tick(&self) -> Option<DirectOutcome> {
         let mut queue = self.queue.lock().expect("outbox lock");
         if queue.entries.is_empty() {
-            return;
+            return None;
         }
         let only_pushes = || queue.entries.iter().all(|o| matches!(o, Outgoing::Item(_) | Outgoing::Batch(_)));
         let outcome = match &queue.direct {
@@ -251,6 +251,7 @@ impl Outbox {
         if outcome != DirectOutcome::Written {
             self.ready.notify_one();
         }
+        Some(outcome)
     }
 
     /// A session's socket, written to directly at the end of push ticks from now on (replacing

@@ -1,7 +1,7 @@
-//! A socket's write side: how its frames are made, and the sink shared by its session and the
-//! push ticker. At the end of a push tick the ticker writes a member's frame straight to the
-//! socket (see `room::outbox`, `DirectWrite`) when the socket takes it without waiting; the
-//! session writes everything else, and finishes what the ticker could not flush.
+//! A socket shared by its session and the push ticker, and how its frames are made. At the end
+//! of a push tick the ticker writes a member's frame straight to the socket (see
+//! `room::outbox`, `DirectWrite`) when the socket takes it without waiting; the session reads,
+//! writes everything else, and finishes what the ticker could not flush.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -9,8 +9,7 @@ use std::task::{Context, Poll, Waker, ready};
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use bytes::Bytes;
-use futures_util::SinkExt;
-use futures_util::stream::SplitSink;
+use futures_util::{SinkExt, StreamExt};
 use tokio::time::Instant;
 
 use super::FrameMode;
@@ -96,24 +95,31 @@ fn text(bytes: Bytes) -> Utf8Bytes {
     Utf8Bytes::try_from(bytes.clone()).unwrap_or_else(|_| String::from_utf8_lossy(&bytes).into_owned().into())
 }
 
-/// The write half of a socket. The sink sits behind a plain mutex held only inside a poll, so
-/// the ticker can try it without waiting and the session can await it without holding the lock.
-pub(super) struct SocketWriter {
-    sink: Mutex<SplitSink<WebSocket, Message>>,
+/// A WebSocket behind a plain mutex held only inside a poll: the ticker can try it without
+/// waiting, and the session can await it without holding the lock. (Not split into halves: a
+/// split socket's halves share a lock of their own, which the ticker would often find taken
+/// by the session's read, and leave its frame for the session to flush.)
+pub(super) struct SharedSocket {
+    socket: Mutex<WebSocket>,
     pub format: Writer,
     clock: Arc<PushClock>,
 }
 
-impl SocketWriter {
-    pub fn new(sink: SplitSink<WebSocket, Message>, format: Writer, clock: Arc<PushClock>) -> Self {
-        Self { sink: Mutex::new(sink), format, clock }
+impl SharedSocket {
+    pub fn new(socket: WebSocket, format: Writer, clock: Arc<PushClock>) -> Self {
+        Self { socket: Mutex::new(socket), format, clock }
+    }
+
+    /// The next message from the client (the session's reads).
+    pub async fn next(&self) -> Option<Result<Message, axum::Error>> {
+        std::future::poll_fn(|cx| self.socket.lock().expect("socket lock").poll_next_unpin(cx)).await
     }
 
     /// Writes `messages` in order and flushes them (the session's writes).
     pub async fn send(&self, messages: Vec<Message>) -> Result<(), axum::Error> {
         let mut messages = messages.into_iter().peekable();
         std::future::poll_fn(|cx| {
-            let mut sink = self.sink.lock().expect("socket sink lock");
+            let mut sink = self.socket.lock().expect("socket lock");
             while messages.peek().is_some() {
                 ready!(sink.poll_ready_unpin(cx))?;
                 sink.start_send_unpin(messages.next().expect("peeked"))?;
@@ -124,13 +130,13 @@ impl SocketWriter {
     }
 }
 
-impl DirectWrite for SocketWriter {
+impl DirectWrite for SharedSocket {
     /// Takes the entries if they make one frame (a tick of one room, or merged single items)
     /// and the sink is free. The frame is polled with a waker that does nothing, so a socket
     /// that cannot take all of it now leaves the rest, buffered, to the session's flush
     /// (`Buffered`), which waits with the session's own waker.
     fn try_write(&self, entries: &VecDeque<Outgoing>) -> DirectOutcome {
-        let Ok(mut sink) = self.sink.try_lock() else { return DirectOutcome::Refused };
+        let Ok(mut sink) = self.socket.try_lock() else { return DirectOutcome::Refused };
         let (mut messages, _) = self.format.outbox_frames(&self.clock, entries.iter().cloned());
         let (Some(message), true) = (messages.pop(), messages.is_empty()) else { return DirectOutcome::Refused };
         let mut cx = Context::from_waker(Waker::noop());
@@ -142,7 +148,8 @@ impl DirectWrite for SocketWriter {
         }
         match sink.poll_flush_unpin(&mut cx) {
             Poll::Ready(Ok(())) => DirectOutcome::Written,
-            // Pending: the rest waits in the sink. An error: the session's flush will meet it too.
+            // Pending: the rest waits in the socket's buffer. An error: the session's flush will
+            // meet it too.
             _ => DirectOutcome::Buffered,
         }
     }

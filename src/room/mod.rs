@@ -11,8 +11,9 @@
 //!   offered to each push member's bounded [`Outbox`] with a non-blocking call. With merging on
 //!   (the gateway's push tick), a room collects a tick's items and offers them to each member
 //!   once, as one [`batch::Batch`], when the tick ends.
-//! - Session tasks (the gateway) drain outboxes and write. Long-poll members read the recent
-//!   ring and wait on the room's sequence watch.
+//! - The gateway writes what outboxes hold: at the end of a push tick straight to the socket
+//!   when it takes the frame at once ([`outbox::DirectWrite`]), otherwise from the socket's
+//!   session task. Long-poll members read the recent ring and wait on the room's sequence watch.
 
 pub mod batch;
 mod frequency;

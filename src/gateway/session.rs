@@ -132,6 +132,7 @@ async fn serve(
             }
             _ = replies.ready() => replies.drain().into_iter().map(|reply| format.message(reply)).collect(),
             _ = instance.outbox.ready() => {
+                socket.begin_write();
                 let (frames, close) = format.outbox_frames(&gateway.push_clock, instance.outbox.drain());
                 if instance.outbox.is_lagging() {
                     break CloseReason::Lagging;
@@ -147,9 +148,9 @@ async fn serve(
         };
         // Write everything at hand with one flush; no direct write meanwhile (it would go past
         // what is being written, and its waker would replace this task's).
-        instance.outbox.begin_write();
+        socket.begin_write();
         let written = socket.send(outgoing).await;
-        instance.outbox.end_write();
+        socket.end_write();
         if written.is_err() {
             break CloseReason::SocketError;
         }

@@ -4,6 +4,7 @@
 //! writes everything else, and finishes what the ticker could not flush.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker, ready};
 
@@ -101,13 +102,27 @@ fn text(bytes: Bytes) -> Utf8Bytes {
 /// by the session's read, and leave its frame for the session to flush.)
 pub(super) struct SharedSocket {
     socket: Mutex<WebSocket>,
+    /// The session is writing, or must finish a flush the ticker left: no direct write (see
+    /// `DirectWrite` for why).
+    session_writing: AtomicBool,
     pub format: Writer,
     clock: Arc<PushClock>,
 }
 
 impl SharedSocket {
     pub fn new(socket: WebSocket, format: Writer, clock: Arc<PushClock>) -> Self {
-        Self { socket: Mutex::new(socket), format, clock }
+        Self { socket: Mutex::new(socket), session_writing: AtomicBool::new(false), format, clock }
+    }
+
+    /// The session is about to take what the outbox holds, or to write: called before the
+    /// outbox is drained, so that nothing is written directly past what the session took.
+    pub fn begin_write(&self) {
+        self.session_writing.store(true, Ordering::SeqCst);
+    }
+
+    /// The session has flushed what it wrote (and anything the ticker left buffered).
+    pub fn end_write(&self) {
+        self.session_writing.store(false, Ordering::SeqCst);
     }
 
     /// The next message from the client (the session's reads).
@@ -136,6 +151,9 @@ impl DirectWrite for SharedSocket {
     /// that cannot take all of it now leaves the rest, buffered, to the session's flush
     /// (`Buffered`), which waits with the session's own waker.
     fn try_write(&self, entries: &VecDeque<Outgoing>) -> DirectOutcome {
+        if self.session_writing.load(Ordering::SeqCst) {
+            return DirectOutcome::Refused;
+        }
         let Ok(mut sink) = self.socket.try_lock() else { return DirectOutcome::Refused };
         let (mut messages, _) = self.format.outbox_frames(&self.clock, entries.iter().cloned());
         let (Some(message), true) = (messages.pop(), messages.is_empty()) else { return DirectOutcome::Refused };
@@ -148,9 +166,12 @@ impl DirectWrite for SharedSocket {
         }
         match sink.poll_flush_unpin(&mut cx) {
             Poll::Ready(Ok(())) => DirectOutcome::Written,
-            // Pending: the rest waits in the socket's buffer. An error: the session's flush will
-            // meet it too.
-            _ => DirectOutcome::Buffered,
+            // Pending: the rest waits in the socket's buffer, for the session's flush. An error:
+            // that flush will meet it too.
+            _ => {
+                self.session_writing.store(true, Ordering::SeqCst);
+                DirectOutcome::Buffered
+            }
         }
     }
 }

@@ -13,7 +13,7 @@
 //! frame for every member of a room). Replies, kicks and closes wake the session at once.
 //!
 //! Ending a tick writes what is queued straight to the socket when the socket's session has
-//! attached a [`DirectWrite`] and is not itself writing: no task wakes for a tick's push. What
+//! attached a [`DirectWrite`] and the socket takes it now: no task wakes for a tick's push. What
 //! the socket does not take at once is left to the session, woken as before.
 
 use std::collections::VecDeque;
@@ -68,6 +68,12 @@ pub enum DirectOutcome {
 
 /// A socket that can take queued entries at once, on the thread that ends a push tick, without
 /// waiting and without waking its session.
+///
+/// Order: the end of a tick offers every queued entry (under the outbox's lock) or none, so
+/// nothing older is left behind. The socket must refuse while its session is writing, from
+/// before the session drains the outbox until its flush is done (and after leaving a frame
+/// `Buffered`, until the session's next flush): a direct write then would go past what the
+/// session took, and the waker it is polled with would replace the session's.
 pub trait DirectWrite: Send + Sync {
     /// Writes `entries` (items and batches only) if the socket takes them now.
     fn try_write(&self, entries: &VecDeque<Outgoing>) -> DirectOutcome;
@@ -80,8 +86,6 @@ struct Queue {
     weight: usize,
     /// The socket's direct writer, while a session is connected.
     direct: Option<Arc<dyn DirectWrite>>,
-    /// The session is writing (or must finish a flush): nothing may be written past it.
-    writing: bool,
 }
 
 impl Queue {
@@ -227,8 +231,8 @@ impl Outbox {
     }
 
     /// The end of a push tick for this outbox: what is queued goes straight to the socket if
-    /// its session is connected, not writing, and the socket takes it now; otherwise the
-    /// session is woken to write it. Returns what happened to the queue (`None`: it was empty).
+    /// a session is connected and the socket takes it now; otherwise the session is woken to
+    /// write it. Returns what happened to the queue (`None`: it was empty).
     pub fn end_tick(&self) -> Option<DirectOutcome> {
         let mut queue = self.queue.lock().expect("outbox lock");
         if queue.entries.is_empty() {
@@ -236,16 +240,13 @@ impl Outbox {
         }
         let only_pushes = || queue.entries.iter().all(|o| matches!(o, Outgoing::Item(_) | Outgoing::Batch(_)));
         let outcome = match &queue.direct {
-            Some(direct) if !queue.writing && !self.is_lagging() && only_pushes() => direct.try_write(&queue.entries),
+            Some(direct) if !self.is_lagging() && only_pushes() => direct.try_write(&queue.entries),
             _ => DirectOutcome::Refused,
         };
         if outcome != DirectOutcome::Refused {
             queue.entries.clear();
             queue.weight = 0;
             self.shed_in_a_row.store(0, Ordering::Relaxed);
-        }
-        if outcome == DirectOutcome::Buffered {
-            queue.writing = true;
         }
         drop(queue);
         if outcome != DirectOutcome::Written {
@@ -257,9 +258,7 @@ impl Outbox {
     /// A session's socket, written to directly at the end of push ticks from now on (replacing
     /// any other's).
     pub fn attach_direct(&self, direct: Arc<dyn DirectWrite>) {
-        let mut queue = self.queue.lock().expect("outbox lock");
-        queue.direct = Some(direct);
-        queue.writing = false;
+        self.queue.lock().expect("outbox lock").direct = Some(direct);
     }
 
     /// Stops direct writes to `direct`'s socket (if it is still the attached one).
@@ -267,26 +266,13 @@ impl Outbox {
         let mut queue = self.queue.lock().expect("outbox lock");
         if queue.direct.as_ref().is_some_and(|d| std::ptr::addr_eq(Arc::as_ptr(d), Arc::as_ptr(direct))) {
             queue.direct = None;
-            queue.writing = false;
         }
     }
 
-    /// The session is about to write to its socket: no direct write until [`Outbox::end_write`].
-    pub fn begin_write(&self) {
-        self.queue.lock().expect("outbox lock").writing = true;
-    }
-
-    /// The session has flushed its writes.
-    pub fn end_write(&self) {
-        self.queue.lock().expect("outbox lock").writing = false;
-    }
-
     /// Takes everything queued, oldest first, up to and including a `Close`: what follows a
-    /// close stays queued for the next socket. Counts as the start of a write (see
-    /// [`Outbox::begin_write`]), so that nothing is written directly past what was taken.
+    /// close stays queued for the next socket.
     pub fn drain(&self) -> Vec<Outgoing> {
         let mut queue = self.queue.lock().expect("outbox lock");
-        queue.writing = true;
         self.shed_in_a_row.store(0, Ordering::Relaxed);
         let end =
             queue.entries.iter().position(|o| matches!(o, Outgoing::Close)).map_or(queue.entries.len(), |i| i + 1);
@@ -375,7 +361,7 @@ mod tests {
         assert_eq!(schedule.release(), 0);
     }
 
-    /// A socket that answers every direct write with `outcome` and counts what it took.
+    /// A socket that answers every direct write with `outcome` and records what it took.
     struct FakeSocket {
         outcome: Mutex<DirectOutcome>,
         taken: Mutex<Vec<u64>>,
@@ -396,59 +382,51 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_end_of_a_tick_writes_straight_to_a_free_socket_and_never_past_the_session() {
+    async fn the_end_of_a_tick_hands_all_or_nothing_to_the_socket_and_wakes_the_session_for_the_rest() {
         let schedule = Arc::new(PushSchedule::default());
         let outbox = Outbox::new(16);
         outbox.attach_schedule(&schedule);
         let socket = Arc::new(FakeSocket { outcome: Mutex::new(DirectOutcome::Written), taken: Mutex::default() });
         let direct: Arc<dyn DirectWrite> = socket.clone();
         outbox.attach_direct(direct.clone());
+        let set = |outcome| *socket.outcome.lock().unwrap() = outcome;
 
-        // A free socket takes the tick's items; the session is not woken.
+        // A socket that takes the tick's items: the session is not woken.
         outbox.offer(item(1, Priority::Normal));
         outbox.offer(item(2, Priority::Normal));
         assert_eq!(schedule.release(), 1);
         assert_eq!(*socket.taken.lock().unwrap(), [1, 2]);
         assert!(!woken(&outbox).await, "a direct write wakes no one");
         assert!(outbox.drain().is_empty());
-        outbox.end_write();
 
-        // While the session writes, the tick's items wait for it, in order.
-        outbox.begin_write();
+        // Refused: everything stays queued, in order, for the session.
+        set(DirectOutcome::Refused);
         outbox.offer(item(3, Priority::Normal));
         schedule.release();
         assert!(woken(&outbox).await);
-        outbox.end_write();
         outbox.offer(item(4, Priority::Normal));
         schedule.release();
-        assert_eq!(seqs(outbox.drain()), [3, 4], "nothing was written past the queued item");
-        outbox.end_write();
+        assert_eq!(seqs(outbox.drain()), [3, 4]);
 
-        // A socket that cannot flush everything leaves its flush to the session, and takes
-        // nothing more until the session has flushed.
-        *socket.outcome.lock().unwrap() = DirectOutcome::Buffered;
+        // Taken but not all flushed: the session is woken to finish the flush.
+        set(DirectOutcome::Buffered);
         outbox.offer(item(5, Priority::Normal));
         schedule.release();
         assert!(woken(&outbox).await, "the session finishes the flush");
-        *socket.outcome.lock().unwrap() = DirectOutcome::Written;
-        outbox.offer(item(6, Priority::Normal));
-        schedule.release();
-        assert_eq!(seqs(outbox.drain()), [6]);
-        assert_eq!(*socket.taken.lock().unwrap(), [1, 2, 5]);
-        outbox.end_write();
+        assert!(outbox.drain().is_empty());
 
-        // A refused write stays queued for the session; a detached socket is not written to.
-        *socket.outcome.lock().unwrap() = DirectOutcome::Refused;
+        // What must reach the session (a kick's frame) keeps the tick's items with it.
+        set(DirectOutcome::Written);
+        outbox.offer(item(6, Priority::Normal));
+        outbox.offer(Outgoing::Frame(Bytes::from_static(b"kick")));
+        schedule.release();
+        assert_eq!(outbox.drain().len(), 2);
+
+        // A detached socket is not written to.
+        outbox.detach_direct(&direct);
         outbox.offer(item(7, Priority::Normal));
         schedule.release();
-        assert!(woken(&outbox).await);
         assert_eq!(seqs(outbox.drain()), [7]);
-        outbox.end_write();
-        *socket.outcome.lock().unwrap() = DirectOutcome::Written;
-        outbox.detach_direct(&direct);
-        outbox.offer(item(8, Priority::Normal));
-        schedule.release();
-        assert_eq!(seqs(outbox.drain()), [8]);
         assert_eq!(*socket.taken.lock().unwrap(), [1, 2, 5]);
     }
 

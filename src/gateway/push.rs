@@ -19,8 +19,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::room::{Batch, DirectOutcome, Outbox, PushItem, PushSchedule};
 
-/// Outboxes whose tick one task ends: enough that spawning costs nothing beside their writes.
-const OUTBOXES_PER_TASK: usize = 512;
+/// Up to this many outboxes, the ticker ends their tick itself: too few writes to be worth
+/// handing to other threads.
+const INLINE_OUTBOXES: usize = 512;
 
 type Key = (usize, usize, u64);
 
@@ -88,7 +89,7 @@ impl PushClock {
     /// each other, and a room whose writes run late merges more items into its next tick.
     pub(super) async fn end_outbox_ticks(&self) {
         let due: Arc<[Arc<Outbox>]> = self.schedule.take_due().into();
-        if due.len() <= OUTBOXES_PER_TASK {
+        if due.len() <= INLINE_OUTBOXES {
             unconstrained(async { end_ticks(&due) }).await;
             return;
         }
@@ -133,9 +134,9 @@ impl PushClock {
 }
 
 /// Ends the tick of `outboxes` and counts who wrote (one counter update per call, not per socket).
-/// Run outside tokio's cooperative budget (`unconstrained`): within it, every socket write after
-/// the task's first 128 or so would be refused as if the socket were full, and left to its
-/// session. A call is bounded by `OUTBOXES_PER_TASK` writes.
+/// Runs outside tokio's cooperative budget (`unconstrained` on the ticker, or a blocking
+/// thread): within it, every socket write after the task's first 128 or so would be refused as
+/// if the socket were full, and left to its session.
 fn end_ticks(outboxes: &[Arc<Outbox>]) {
     let (mut ticker, mut unflushed, mut session) = (0u64, 0u64, 0u64);
     for outcome in outboxes.iter().filter_map(|outbox| outbox.end_tick()) {
@@ -201,7 +202,7 @@ pub(super) mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_big_tick_is_written_on_several_threads_and_every_member_gets_its_items_in_order() {
         let clock = Arc::new(PushClock::new(Duration::from_millis(50)));
-        let sockets: Vec<Arc<Recorder>> = (0..3 * OUTBOXES_PER_TASK).map(|_| Arc::default()).collect();
+        let sockets: Vec<Arc<Recorder>> = (0..3 * INLINE_OUTBOXES).map(|_| Arc::default()).collect();
         let outboxes: Vec<Arc<Outbox>> = sockets
             .iter()
             .map(|socket| {
